@@ -1,0 +1,5 @@
+"""Allow `python -m gradtutor`."""
+
+from gradtutor.cli import main
+
+main()

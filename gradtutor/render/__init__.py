@@ -1,0 +1,38 @@
+"""Rendering: Rich renderables built from the core's results. Nothing here decides anything.
+
+One module per view (`parse`, and the views of the other commands); this package holds what they
+share: the consoles and the way an error is shown.
+"""
+
+from __future__ import annotations
+
+import os
+
+from rich.console import Console, Group, RenderableType
+from rich.text import Text
+
+from gradtutor.errors import GradtutorError, ParseError
+
+
+def make_console(stderr: bool = False, plain: bool = False) -> Console:
+    """A console that colours only a terminal; `NO_COLOR` and `--plain` switch colour off."""
+    no_color = plain or "NO_COLOR" in os.environ
+    return Console(stderr=stderr, no_color=no_color, highlight=False, emoji=False)
+
+
+def caret_under(text: str, column: int, indent: str = "  ") -> Text:
+    """The formula with a caret under the 1-based column, for pointing at a problem."""
+    shown = text if len(text) <= 200 else text[: max(column + 40, 80)] + "…"
+    line = Text(indent + shown.replace("\n", " ").replace("\t", " "))
+    pointer = Text(indent + " " * (min(column, len(shown) + 1) - 1) + "^", style="bold red")
+    return Text("\n").join([line, pointer])
+
+
+def error_view(error: GradtutorError, source: str | None = None) -> RenderableType:
+    """An error as the CLI shows it: the message, the place when known, and what to do."""
+    parts: list[RenderableType] = [Text.assemble(("error: ", "bold red"), error.message)]
+    if isinstance(error, ParseError) and source is not None:
+        parts.append(caret_under(source, error.column))
+    if error.hint:
+        parts.append(Text.assemble(("  hint: ", "bold"), error.hint))
+    return Group(*parts)

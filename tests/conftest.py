@@ -1,0 +1,32 @@
+"""Shared fixtures: a pinned console for golden output, and a CLI runner."""
+
+from __future__ import annotations
+
+import io
+import os
+
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+# A stable terminal for every CLI test: fixed width, no colour.
+os.environ["COLUMNS"] = "80"
+os.environ["NO_COLOR"] = "1"
+os.environ.pop("FORCE_COLOR", None)
+
+
+@pytest.fixture
+def console() -> Console:
+    return Console(width=80, file=io.StringIO(), color_system=None, highlight=False, emoji=False)
+
+
+def rendered(console: Console) -> str:
+    """What a pinned console has printed so far."""
+    file = console.file
+    assert isinstance(file, io.StringIO)
+    return file.getvalue()
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
