@@ -61,7 +61,21 @@ _RELATIONS = {
 
 
 def to_sympy(node: Node) -> sympy.Expr:
-    """The evaluated SymPy form of a tree (SymPy's automatic simplification applies)."""
+    """The evaluated SymPy form of a tree (SymPy's automatic simplification applies).
+
+    Raises `UnsupportedExpression` when SymPy refuses the formula, for example `max(x, sqrt(-1))`,
+    whose arguments cannot be compared on the real line.
+    """
+    try:
+        return _build(node)
+    except (ValueError, TypeError, ArithmeticError) as error:
+        raise UnsupportedExpression(
+            f"SymPy cannot work with this formula: {error}",
+            "check that every part of it has a real value",
+        ) from error
+
+
+def _build(node: Node) -> sympy.Expr:
     match node:
         case Num(value):
             return sympy.Rational(value.numerator, value.denominator)
@@ -70,9 +84,9 @@ def to_sympy(node: Node) -> sympy.Expr:
         case Const(name):
             return sympy.E if name == "e" else sympy.pi
         case Neg(operand):
-            return -to_sympy(operand)
+            return -_build(operand)
         case BinOp(op, left, right):
-            a, b = to_sympy(left), to_sympy(right)
+            a, b = _build(left), _build(right)
             if op == "+":
                 return a + b
             if op == "-":
@@ -83,14 +97,14 @@ def to_sympy(node: Node) -> sympy.Expr:
                 return a / b
             return a**b
         case Call(func, args):
-            return _SYMPY_FUNCTIONS[func](*(to_sympy(a) for a in args))
+            return _SYMPY_FUNCTIONS[func](*(_build(a) for a in args))
         case Indicator(condition):
             return sympy.Piecewise((1, _relation(condition)), (0, True))
     raise TypeError(f"not an expression node: {node!r}")
 
 
 def _relation(condition: Compare) -> sympy.Basic:
-    return _RELATIONS[condition.op](to_sympy(condition.left), to_sympy(condition.right))
+    return _RELATIONS[condition.op](_build(condition.left), _build(condition.right))
 
 
 # --- back from SymPy ------------------------------------------------------------------------------
