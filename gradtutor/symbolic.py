@@ -234,11 +234,14 @@ def _condition(condition: sympy.Basic, negate: bool = False) -> list[Compare]:
     )
 
 
-def _indicated(value: sympy.Expr, comparisons: list[Compare]) -> Node | None:
+def _indicated(value: sympy.Expr, comparisons: list[Compare]) -> tuple[bool, Node] | None:
+    """`value` where the comparisons hold, as (negative, magnitude); None when value is 0."""
     if value == 0:
         return None
+    negative = bool(value.could_extract_minus_sign())
+    magnitude = -value if negative else value
     node: Node = _chain("*", [Indicator(c) for c in comparisons])
-    return node if value == 1 else BinOp("*", from_sympy(value), node)
+    return negative, node if magnitude == 1 else BinOp("*", from_sympy(magnitude), node)
 
 
 def _piecewise(expr: sympy.Piecewise) -> Node:
@@ -258,4 +261,8 @@ def _piecewise(expr: sympy.Piecewise) -> Node:
     present = [p for p in parts if p is not None]
     if not present:
         return number(0)
-    return _chain("+", present)
+    negative, node = present[0]
+    result: Node = Neg(node) if negative else node
+    for negative, node in present[1:]:
+        result = BinOp("-" if negative else "+", result, node)
+    return result
