@@ -1,0 +1,237 @@
+"""YAML that remembers where everything was written.
+
+`load_yaml(text)` reads one YAML document into a small tree of `YamlMapping`, `YamlSequence` and
+`YamlScalar` nodes. Every node knows its 1-based line and column; every scalar keeps both the value
+YAML reads (`value`: int, float, bool, None or str) and its characters as written (`text`), so a
+formula such as `1.0`, `no` or `0x10` reaches gradtutor exactly as the author typed it. A scalar can
+also map a position inside its text back to a place in the file (`position`), which lets a parse
+error in a formula point at the right column of the file.
+
+Only `yaml.SafeLoader` composes nodes here: no Python objects are ever constructed from tags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+# Expanding aliases can multiply a small file into a huge structure ("billion laughs"); refuse to
+# convert more nodes than any real exercise or answer file holds.
+MAX_NODES = 200_000
+
+
+@dataclass(frozen=True, order=True)
+class Mark:
+    """A place in a file: 1-based line and column."""
+
+    line: int
+    column: int
+
+    @classmethod
+    def of(cls, mark: yaml.Mark) -> Mark:
+        return cls(mark.line + 1, mark.column + 1)
+
+
+class YamlSyntaxError(Exception):
+    """Text that is not one well-formed YAML document; `mark` is where the parser gave up."""
+
+    def __init__(self, message: str, mark: Mark) -> None:
+        super().__init__(f"{mark.line}:{mark.column}: {message}")
+        self.message = message
+        self.mark = mark
+
+
+@dataclass(frozen=True, eq=False)
+class YamlScalar:
+    """A scalar: `value` as YAML reads it, `text` as written (after unquoting), `raw` the source."""
+
+    value: Any
+    text: str
+    style: str | None  # None (plain), "'", '"', "|" or ">"
+    start: Mark
+    end: Mark
+    raw: str
+
+    def position(self, offset: int) -> Mark:
+        """The file position of the character at 0-based `offset` in `text`.
+
+        Exact for plain and single-line quoted scalars (escapes and doubled quotes included); for
+        block and multi-line scalars, the same character found in order in the source.
+        """
+        offset = max(0, min(offset, len(self.text)))
+        if self.start.line == self.end.line and self.style not in ("|", ">"):
+            return self._single_line_position(offset)
+        return self._aligned_position(offset)
+
+    def _single_line_position(self, offset: int) -> Mark:
+        if self.style is None:
+            return Mark(self.start.line, self.start.column + offset)
+        index = 1  # past the opening quote
+        for _ in range(offset):
+            index += _quoted_width(self.raw, index, self.style)
+        return Mark(self.start.line, self.start.column + index)
+
+    def _aligned_position(self, offset: int) -> Mark:
+        # Skip a block scalar's header line (`|`, `>-`, ...); then match characters in order.
+        index = self.raw.index("\n") + 1 if self.style in ("|", ">") and "\n" in self.raw else 0
+        target = self.text[offset] if offset < len(self.text) else ""
+        for char in self.text[:offset]:
+            if not char.isspace():
+                found = self.raw.find(char, index)
+                index = found + 1 if found >= 0 else index
+        if target and not target.isspace():
+            found = self.raw.find(target, index)
+            index = found if found >= 0 else index
+        return self._mark_at(min(index, len(self.raw)))
+
+    def _mark_at(self, index: int) -> Mark:
+        before = self.raw[:index]
+        newlines = before.count("\n")
+        if newlines == 0:
+            return Mark(self.start.line, self.start.column + index)
+        return Mark(self.start.line + newlines, index - before.rindex("\n"))
+
+
+def _quoted_width(raw: str, index: int, style: str) -> int:
+    """How many source characters make the one text character that starts at `raw[index]`."""
+    if style == "'" and raw.startswith("''", index):
+        return 2
+    if style == '"' and raw.startswith("\\", index):
+        escape = raw[index + 1 : index + 2]
+        return {"x": 4, "u": 6, "U": 10}.get(escape, 2)
+    return 1
+
+
+@dataclass(frozen=True, eq=False)
+class YamlSequence:
+    items: list[YamlNode]
+    start: Mark
+    end: Mark
+
+
+@dataclass(frozen=True, eq=False)
+class YamlMapping:
+    """A mapping, its pairs in file order (duplicates kept, so that they can be reported)."""
+
+    pairs: list[tuple[YamlNode, YamlNode]]
+    start: Mark
+    end: Mark
+    _index: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for number, (key, _) in enumerate(self.pairs):
+            if isinstance(key, YamlScalar):
+                self._index.setdefault(key.text, number)
+
+    def keys(self) -> list[str]:
+        return [key.text for key, _ in self.pairs if isinstance(key, YamlScalar)]
+
+    def key_node(self, key: str) -> YamlNode | None:
+        number = self._index.get(key)
+        return None if number is None else self.pairs[number][0]
+
+    def get(self, key: str) -> YamlNode | None:
+        """The value of the first pair whose key is written `key`."""
+        number = self._index.get(key)
+        return None if number is None else self.pairs[number][1]
+
+    def duplicates(self) -> Iterator[tuple[YamlScalar, YamlScalar]]:
+        """(first, repeated) key pairs for every key written more than once."""
+        first: dict[str, YamlScalar] = {}
+        for key, _ in self.pairs:
+            if isinstance(key, YamlScalar):
+                if key.text in first:
+                    yield first[key.text], key
+                else:
+                    first[key.text] = key
+
+
+YamlNode = YamlScalar | YamlSequence | YamlMapping
+
+
+def load_yaml(text: str) -> YamlNode | None:
+    """The single document in `text` as a node tree, or None for an empty document.
+
+    Raises `YamlSyntaxError` (with the place) for malformed YAML, several documents, or aliases
+    that recurse or expand beyond `MAX_NODES`.
+    """
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as error:
+        raise _syntax_error(error) from None
+    except yaml.YAMLError as error:  # e.g. a character YAML does not allow
+        raise YamlSyntaxError(str(error).splitlines()[0], Mark(1, 1)) from None
+    if root is None:
+        return None
+    return _Converter(text).convert(root)
+
+
+def _syntax_error(error: yaml.MarkedYAMLError) -> YamlSyntaxError:
+    mark = error.problem_mark or error.context_mark
+    place = Mark.of(mark) if mark is not None else Mark(1, 1)
+    problem = error.problem or error.context or "malformed YAML"
+    if error.context and error.problem:
+        problem = f"{error.problem} ({error.context})"
+    return YamlSyntaxError(problem, place)
+
+
+class _Converter:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.budget = MAX_NODES
+        self.open: set[int] = set()  # nodes being converted: an alias back to one recurses
+        self.constructor = yaml.SafeLoader("")  # only its safe scalar constructors are used
+
+    def convert(self, node: yaml.Node) -> YamlNode:
+        self.budget -= 1
+        if self.budget < 0:
+            raise YamlSyntaxError("the document is too large once its aliases are expanded",
+                                  Mark.of(node.start_mark))  # fmt: skip
+        if id(node) in self.open:
+            raise YamlSyntaxError("an alias refers to a node that contains it",
+                                  Mark.of(node.start_mark))  # fmt: skip
+        start, end = Mark.of(node.start_mark), Mark.of(node.end_mark)
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node)
+        self.open.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return YamlSequence([self.convert(item) for item in node.value], start, end)
+            assert isinstance(node, yaml.MappingNode)
+            pairs = [(self.convert(key), self.convert(value)) for key, value in node.value]
+            return YamlMapping(pairs, start, end)
+        finally:
+            self.open.discard(id(node))
+
+    def scalar(self, node: yaml.ScalarNode) -> YamlScalar:
+        try:
+            value = self.constructor.construct_object(node, deep=True)
+        except yaml.YAMLError:
+            value = node.value  # an explicit tag that the safe loader refuses: keep the text
+        raw = self.text[node.start_mark.index : node.end_mark.index]
+        return YamlScalar(
+            value=value,
+            text=node.value,
+            style=node.style or None,
+            start=Mark.of(node.start_mark),
+            end=Mark.of(node.end_mark),
+            raw=raw,
+        )
+
+
+def to_python(node: YamlNode | None) -> Any:
+    """Plain Python data (dict, list and YAML's scalar values) from a node tree."""
+    if node is None:
+        return None
+    if isinstance(node, YamlScalar):
+        return node.value
+    if isinstance(node, YamlSequence):
+        return [to_python(item) for item in node.items]
+    return {_hashable(to_python(key)): to_python(value) for key, value in node.pairs}
+
+
+def _hashable(value: Any) -> Any:
+    return value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
