@@ -506,13 +506,13 @@ class Struggle:
     last_exercise: str
 
 
-def struggling_rule(
+def struggling_rules(
     exercises: Sequence[ExerciseLike],
     log: Sequence[Activity],
     threshold: int = 3,
     window: int = 20,
-) -> Struggle | None:
-    """The rule with the most recent misses (at least `threshold`) in the last `window` answers.
+) -> list[Struggle]:
+    """Rules with at least `threshold` recent misses in the last `window` answers, worst first.
 
     A miss is an incorrect answer to an exercise that practises the rule; a correct answer to any
     exercise that practises it clears its count. Ties go to the rule fewer exercises practise (the
@@ -535,7 +535,5 @@ def struggling_rule(
                 last[rule] = row.exercise
     frequency = {rule: sum(rule in rules for rules in rules_of.values()) for rule in misses}
     candidates = [rule for rule, count in misses.items() if count >= threshold]
-    if not candidates:
-        return None
-    rule = min(candidates, key=lambda name: (-misses[name], frequency[name], name))
-    return Struggle(rule, misses[rule], last[rule])
+    candidates.sort(key=lambda name: (-misses[name], frequency[name], name))
+    return [Struggle(rule, misses[rule], last[rule]) for rule in candidates]

@@ -18,7 +18,7 @@ from gradtutor.progress import (
     open_progress,
     progress_path,
     progress_report,
-    struggling_rule,
+    struggling_rules,
 )
 
 
@@ -321,11 +321,10 @@ def test_report_per_set_and_per_rule() -> None:
 def test_three_recent_misses_on_a_rule_are_a_struggle() -> None:
     exercises = _collection().exercises
     log = [_row(n, "b", "answer", "x", "incorrect") for n in range(1, 4)]
-    struggle = struggling_rule(exercises, log)
-    # b practises chain and power; chain is the more specific (fewer exercises practise it)...
-    # both have two here, so the name decides.
-    assert struggle is not None
-    assert (struggle.rule, struggle.misses, struggle.last_exercise) == ("chain", 3, "b")
+    # b practises chain and power, each practised by two exercises here: the name decides.
+    chain, power = struggling_rules(exercises, log)
+    assert (chain.rule, chain.misses, chain.last_exercise) == ("chain", 3, "b")
+    assert (power.rule, power.misses) == ("power", 3)
 
 
 def test_a_correct_answer_clears_the_misses_and_refusals_do_not_count() -> None:
@@ -338,10 +337,9 @@ def test_a_correct_answer_clears_the_misses_and_refusals_do_not_count() -> None:
         _row(5, "b", "answer", "x", "invalid"),
         _row(6, "b", "answer", "x", "invalid"),
     ]
-    struggle = struggling_rule(exercises, log)
-    assert struggle is not None
+    [struggle] = struggling_rules(exercises, log)
     assert (struggle.rule, struggle.misses) == ("power", 3)
-    assert struggling_rule(exercises, log, threshold=4) is None
+    assert struggling_rules(exercises, log, threshold=4) == []
 
 
 def test_the_more_specific_rule_wins_a_tie() -> None:
@@ -351,5 +349,4 @@ def test_the_more_specific_rule_wins_a_tie() -> None:
         FakeExercise("c1", rules=["chain", "power"]),
     ]
     log = [_row(n, "c1", "answer", "x", "incorrect") for n in range(1, 4)]
-    struggle = struggling_rule(exercises, log)
-    assert struggle is not None and struggle.rule == "chain"
+    assert [struggle.rule for struggle in struggling_rules(exercises, log)] == ["chain", "power"]
