@@ -1,0 +1,58 @@
+"""One gradebook row per submission: student, file, score, max_score and the verdict counts.
+
+A file that could not be graded keeps its row, with empty numbers and the reason in `error`, so
+that no student silently drops out of the gradebook. Text that a spreadsheet would run as a
+formula (a student name starting with `=`, `+`, `-`, `@`) is prefixed with `'`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+
+from gradtutor.reports.common import (
+    VERDICTS,
+    Json,
+    failure_text,
+    failures_of,
+    submissions_of,
+    verdict_counts,
+)
+
+COLUMNS = ("student", "file", "score", "max_score", *VERDICTS, "error")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _number(value: object) -> str:
+    number = float(value) if isinstance(value, (int, float)) else 0.0
+    if not math.isfinite(number):
+        return ""
+    return str(int(number)) if number == int(number) else f"{number:.6g}"
+
+
+def _cell(text: object) -> str:
+    value = "" if text is None else str(text)
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+def render(report: Json) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for submission in submissions_of(report):
+        names = [_cell(submission.get("student")), _cell(submission.get("file"))]
+        counts = verdict_counts(submission)
+        writer.writerow(
+            [
+                *names,
+                _number(submission.get("score")),
+                _number(submission.get("max_score")),
+                *(counts[verdict] for verdict in VERDICTS),
+                "",
+            ]
+        )
+    for failure in failures_of(report):
+        blanks = [""] * (2 + len(VERDICTS))
+        writer.writerow(["", _cell(failure.get("file")), *blanks, _cell(failure_text(failure))])
+    return buffer.getvalue()
