@@ -39,6 +39,7 @@ from gradtutor.yamlnodes import (
 )
 
 ENVIRONMENT_VARIABLE = "GRADTUTOR_EXERCISES"
+MAX_PARAMETER = 10**6  # largest |value| of a per-student parameter
 DEFAULT_INTERVAL = (-3.0, 3.0)
 EXERCISE_SUFFIXES = (".yaml", ".yml")
 
@@ -89,7 +90,11 @@ class Exercise(BaseModel):
     set: str = ""
     source: str | None = None  # the file it was read from
     line: int | None = None  # where it starts in that file
-    # Room for per-student variants (`params`, issue 7) goes here.
+    # Per-student variants (gradtutor.variants): `params` are the declared integer ranges,
+    # `template` the function as written with them, `variant` the values that give `function`.
+    params: dict[str, tuple[int, int]] = {}
+    template: str | None = None
+    variant: dict[str, int] = {}
 
     @cached_property
     def tree(self) -> Node:
@@ -99,6 +104,12 @@ class Exercise(BaseModel):
     @property
     def max_points(self) -> float:
         return self.points * len(self.ask)
+
+    def for_student(self, student: str | None, secret: str | None = None) -> Exercise:
+        """This student's variant (the base one without a student); see `gradtutor.variants`."""
+        from gradtutor.variants import for_student
+
+        return for_student(self, student, secret)
 
     @property
     def place(self) -> str:
@@ -216,6 +227,7 @@ _Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 _Slug = Annotated[str, StringConstraints(pattern=_SLUG)]
 _Name = Annotated[str, StringConstraints(pattern=_NAME)]
 _Number = Annotated[float, _Strict(), Field(allow_inf_nan=False)]
+_Integer = Annotated[int, _Strict()]
 
 
 _Model = TypeVar("_Model", bound=BaseModel)
@@ -234,6 +246,7 @@ class _ExerciseEntry(BaseModel):
     hints: list[_Text] = []
     points: Annotated[_Number, Field(ge=0)] = 1.0
     rules: list[str] = []
+    params: dict[_Name, tuple[_Integer, _Integer]] = {}
 
 
 class _SetEntry(BaseModel):
@@ -266,6 +279,7 @@ _EXAMPLES = {
     "hints": "hints: [a first nudge, a second hint that reveals more]",
     "points": "points: 1",
     "rules": "rules: [chain, power]",
+    "params": "params: {a: [2, 9], n: [3, 6]} (whole numbers, low <= high)",
 }
 
 
@@ -606,6 +620,8 @@ def _where(location: tuple[Any, ...]) -> str:
     key = str(location[0]) if location else "the value"
     if key == "domain" and len(location) >= 2:
         return f"the interval of '{location[1]}'"
+    if key == "params" and len(location) >= 2:
+        return f"the range of parameter '{location[1]}'"
     if len(location) >= 2 and isinstance(location[1], int):
         return f"item {location[1] + 1} of '{key}'"
     return f"'{key}'"
@@ -664,8 +680,9 @@ class _ExerciseChecker:
 
     def build(self) -> Exercise | None:
         variables = self.check_variables()
+        params = self.check_params(variables or [])
         if variables is not None and "function" not in self.bad_keys:
-            variables = self.check_function(variables or None)
+            variables = self.check_function(variables or None, list(params))
         ask = self.entry.ask or variables or []
         if self.entry.ask is not None:
             self.check_names("ask", self.entry.ask, variables or None)
@@ -673,7 +690,7 @@ class _ExerciseChecker:
         self.check_rules()
         if self.failed or not variables:
             return None
-        return Exercise(
+        exercise = Exercise(
             id=self.entry.id,
             title=self.entry.title,
             prompt=self.entry.prompt,
@@ -687,6 +704,66 @@ class _ExerciseChecker:
             source=self.reader.name,
             line=self.node.start.line,
         )
+        return self.with_params(exercise, params) if params else exercise
+
+    def check_params(self, declared: list[str]) -> dict[str, tuple[int, int]]:
+        """The parameter ranges that are sound; each problem is reported at its place."""
+        mapping = self.node.get("params")
+        if "params" in self.bad_keys or not isinstance(mapping, YamlMapping):
+            return {}
+        sound: dict[str, tuple[int, int]] = {}
+        for name, (low, high) in self.entry.params.items():
+            key, value = mapping.key_node(name), mapping.get(name)
+            at = key.start if key is not None else mapping.start
+            if name in declared:
+                self.problem(
+                    at,
+                    f"'{name}' is both a variable and a parameter",
+                    "give the parameter another name, or remove it from 'variables'",
+                )
+            elif low > high:
+                self.problem(
+                    value.start if value is not None else at,
+                    f"the range of parameter '{name}' is empty: {low} is above {high}",
+                    f"write [low, high] with low <= high, e.g. {name}: [{high}, {low}]",
+                )
+            elif max(abs(low), abs(high)) > MAX_PARAMETER:
+                self.problem(
+                    value.start if value is not None else at,
+                    f"the range of parameter '{name}' goes beyond ±{MAX_PARAMETER}",
+                    "choose small whole numbers, such as [2, 9]",
+                )
+            else:
+                sound[name] = (low, high)
+        return sound
+
+    def with_params(self, exercise: Exercise, params: dict[str, tuple[int, int]]) -> Exercise:
+        """The base variant (every parameter at its low end), checked at both ends of the ranges.
+
+        Extreme values can push a function past the parser's limits (`x^n` with a huge `n`);
+        the lowest and highest combinations are printed and read back to find that early.
+        """
+        from gradtutor.expr import to_ascii
+        from gradtutor.variants import instantiate
+
+        scalar = self.node.get("function")
+        at = scalar.start if scalar is not None else self.node.start
+        template = exercise.function
+        for values in ({n: lo for n, (lo, _) in params.items()},
+                       {n: hi for n, (_, hi) in params.items()}):  # fmt: skip
+            try:
+                text = to_ascii(instantiate(template, exercise.variables, values))
+                parse(text, exercise.variables)
+            except ParseError as error:
+                shown = ", ".join(f"{name} = {value}" for name, value in values.items())
+                self.problem(
+                    at,
+                    f"with {shown} the function cannot be read: {error.message}",
+                    "narrow the parameter ranges",
+                )
+                return exercise
+        base = exercise.model_copy(update={"params": params, "template": template})
+        return base.for_student(None)
 
     def check_variables(self) -> list[str] | None:
         """The declared variables ([] when not declared), or None when they have problems."""
@@ -698,11 +775,11 @@ class _ExerciseChecker:
         names = self.check_names("variables", self.entry.variables, None)
         return names if len(self.reader.problems) == before else None
 
-    def check_function(self, declared: list[str] | None) -> list[str] | None:
+    def check_function(self, declared: list[str] | None, params: list[str]) -> list[str] | None:
         scalar = self.node.get("function")
         assert isinstance(scalar, YamlScalar)
         try:
-            tree = parse(scalar.text, declared)
+            tree = parse(scalar.text, None if declared is None else [*declared, *params])
         except ParseError as error:
             # Columns count in the scalar's text, which `position` maps into the file.
             self.problem(
@@ -711,7 +788,15 @@ class _ExerciseChecker:
                 error.hint,
             )
             return None
-        variables = declared if declared is not None else variables_of(tree)
+        names = variables_of(tree)
+        variables = declared if declared is not None else [n for n in names if n not in params]
+        for name in params:
+            if name not in names:
+                self.problem(
+                    scalar.start,
+                    f"the parameter '{name}' does not appear in the function",
+                    f"use {name} in the function, or remove it from 'params'",
+                )
         if not variables:
             self.problem(
                 scalar.start,

@@ -1,0 +1,135 @@
+"""Per-student variants: the same exercise with each student's own numbers.
+
+An exercise may declare integer parameters, `params: {a: [2, 9], n: [3, 6]}` (inclusive ranges),
+and use them in its function, `a*x^n`. Each student gets one value per parameter, chosen from a
+digest of the student's name and the exercise id:
+- with a course secret (`$GRADTUTOR_SECRET`), HMAC-SHA256 keyed by the secret: nobody without the
+  secret can work out another student's variant, or which names share one;
+- without a secret, plain SHA-256: stable and spread out, but anyone can compute any student's
+  variant, so it only stops copying a file verbatim.
+
+The values are substituted into the parsed tree as number nodes (never into the text), and the
+variant's function is that tree printed back in the math input language. A student name is
+compared without case and with runs of spaces collapsed, so `Ada  Lovelace` and `ada lovelace`
+get the same variant.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+from gradtutor.expr import BinOp, Call, Compare, Indicator, Neg, Node, Num, Var, number, to_ascii
+from gradtutor.parser import parse
+
+if TYPE_CHECKING:
+    from gradtutor.exercises import Exercise
+
+SECRET_ENVIRONMENT_VARIABLE = "GRADTUTOR_SECRET"
+Params = Mapping[str, tuple[int, int]]
+
+# Separates the fields of the hashed message, so that ("ab", "c") and ("a", "bc") differ.
+_SEPARATOR = b"\x00"
+_UNKEYED_DOMAIN = b"gradtutor-variant/1"
+
+
+def course_secret() -> str | None:
+    """The course secret from `$GRADTUTOR_SECRET`, or None when it is unset or empty."""
+    return os.environ.get(SECRET_ENVIRONMENT_VARIABLE) or None
+
+
+def normalize_student(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def digest(student: str, exercise_id: str, secret: str | None) -> bytes:
+    """HMAC-SHA256(secret, student, exercise id); SHA-256 of them when there is no secret."""
+    message = normalize_student(student).encode("utf-8") + _SEPARATOR + exercise_id.encode("utf-8")
+    if secret:
+        return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).digest()
+    return hashlib.sha256(_UNKEYED_DOMAIN + _SEPARATOR + message).digest()
+
+
+def variant_count(params: Params) -> int:
+    """How many distinct variants the ranges allow."""
+    count = 1
+    for low, high in params.values():
+        count *= high - low + 1
+    return count
+
+
+def base_values(params: Params) -> dict[str, int]:
+    """The variant of no student in particular: every parameter at the low end of its range."""
+    return {name: low for name, (low, _) in params.items()}
+
+
+def choose_values(
+    params: Params, student: str, exercise_id: str, secret: str | None
+) -> dict[str, int]:
+    """The student's value of each parameter, in the order the parameters were declared.
+
+    The digest, read as one large number, picks one of all `variant_count` combinations (the
+    bias of the remainder over a 256-bit number is negligible); parameters are taken in name
+    order, so reordering them in the file does not change anyone's variant.
+    """
+    remaining = int.from_bytes(digest(student, exercise_id, secret), "big")
+    chosen: dict[str, int] = {}
+    for name in sorted(params):
+        low, high = params[name]
+        remaining, index = divmod(remaining, high - low + 1)
+        chosen[name] = low + index
+    return {name: chosen[name] for name in params}
+
+
+def literal(value: int) -> Node:
+    """A number node for a parameter value; a negative one as a negation, as a person writes it."""
+    return Neg(number(-value)) if value < 0 else Num(Fraction(value), str(value))
+
+
+def substitute(node: Node, values: Mapping[str, int]) -> Node:
+    """The tree with each parameter's variable node replaced by its value."""
+    match node:
+        case Var(name) if name in values:
+            return literal(values[name])
+        case Neg(operand):
+            return Neg(substitute(operand, values))
+        case BinOp(op, left, right):
+            return BinOp(op, substitute(left, values), substitute(right, values), node.implicit)
+        case Call(func, args):
+            return Call(func, tuple(substitute(arg, values) for arg in args))
+        case Indicator(Compare(op, left, right)):
+            condition = Compare(op, substitute(left, values), substitute(right, values))
+            return Indicator(condition, node.bracket)
+    return node
+
+
+def instantiate(template: str, variables: Sequence[str], values: Mapping[str, int]) -> Node:
+    """The tree of a parameterised function with `values` in place of its parameters."""
+    return substitute(parse(template, [*variables, *values]), values)
+
+
+def with_values(exercise: Exercise, values: Mapping[str, int]) -> Exercise:
+    """The exercise with its parameters set to `values`: a plain exercise, `variant` recorded."""
+    if not exercise.params or exercise.template is None:
+        return exercise
+    tree = instantiate(exercise.template, exercise.variables, values)
+    variant = exercise.model_copy(update={"function": to_ascii(tree), "variant": dict(values)})
+    variant.__dict__["tree"] = tree  # seed the cache; a copied one would be the base's
+    return variant
+
+
+def for_student(exercise: Exercise, student: str | None, secret: str | None = None) -> Exercise:
+    """The student's variant of the exercise; the base variant when there is no student.
+
+    `secret` None reads `$GRADTUTOR_SECRET`. An exercise without parameters is returned as is.
+    """
+    if not exercise.params:
+        return exercise
+    if not student or not student.strip():
+        return with_values(exercise, base_values(exercise.params))
+    key = secret if secret is not None else course_secret()
+    return with_values(exercise, choose_values(exercise.params, student, exercise.id, key))
