@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 import math
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
@@ -110,6 +110,18 @@ class Exercise(BaseModel):
         from gradtutor.variants import for_student
 
         return for_student(self, student, secret)
+
+    def to_json(self) -> dict[str, Any]:
+        """The summary `gradtutor list --format json` gives of each exercise."""
+        return {
+            "id": self.id,
+            "set": self.set,
+            "title": self.title,
+            "function": self.function,
+            "ask": list(self.ask),
+            "rules": list(self.rules),
+            "points": self.points,
+        }
 
     @property
     def place(self) -> str:
@@ -384,6 +396,7 @@ class _ReadSet:
     set: ExerciseSet
     file: Path
     ids: list[tuple[str, Mark]]
+    nodes: dict[str, YamlMapping]  # the mapping each valid exercise was read from, by id
 
 
 @dataclass
@@ -457,6 +470,7 @@ class _FileReader:
         self.file = file
         self.problems: list[Problem] = []
         self.ids: list[tuple[str, Mark]] = []
+        self.nodes: dict[str, YamlMapping] = {}
 
     def problem(self, at: Mark, message: str, hint: str | None = None) -> None:
         self.problems.append(Problem(self.name, at.line, at.column, message, hint))
@@ -475,7 +489,7 @@ class _FileReader:
             exercises=exercises,
             source=self.name,
         )
-        return _ReadSet(exercise_set, self.file, self.ids)
+        return _ReadSet(exercise_set, self.file, self.ids, self.nodes)
 
     def read_exercises(self, root: YamlMapping) -> list[Exercise]:
         node = root.get("exercises")
@@ -509,7 +523,10 @@ class _FileReader:
         if checked is None:
             return None
         exercise = _ExerciseChecker(self, node, checked, bad_keys).build()
-        return exercise if entry is not None else None
+        if entry is None or exercise is None:
+            return None
+        self.nodes.setdefault(exercise.id, node)
+        return exercise
 
     def check_duplicate_keys(self, mapping: YamlMapping, label: str) -> None:
         for first, repeated in mapping.duplicates():
@@ -893,6 +910,146 @@ def _duplicates(sets: list[_ReadSet]) -> Iterator[Problem]:
                     "give each exercise its own id",
                 )
             first_exercise.setdefault(exercise_id, place)
+
+
+# --- validation for authors ----------------------------------------------------------------------
+
+VALIDATION_SAMPLES = 64
+# A function may be undefined on a thin set (a pole, a kink); beyond this share of sample points
+# the domain is probably wrong.
+MAX_UNDEFINED_SHARE = 0.1
+# SymPy's derivative and the finite differences must agree to this relative tolerance, on top of
+# the difference's own error estimate.
+AGREEMENT_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class Validation:
+    """What `validate_paths` found: every problem, and what was checked."""
+
+    problems: list[Problem]
+    files: int
+    sets: int
+    exercises: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def validate_paths(
+    paths: Sequence[Path], *, seed: int = 0, samples: int = VALIDATION_SAMPLES
+) -> Validation:
+    """Everything the loader checks, and then, numerically, each valid exercise.
+
+    Each function must be defined at most sample points of its domain, and SymPy's derivative must
+    agree there with finite differences of the function. Raises `UnreadableExercises`.
+    """
+    loaded = load_paths(paths)
+    problems = list(loaded.problems)
+    for read in loaded.sets:
+        for exercise in read.set.exercises:
+            node = read.nodes[exercise.id]
+            problems.extend(_numeric_problems(exercise, node, read.file, seed, samples))
+    files = sum(len(exercise_files(path)) for path in paths)
+    exercises = sum(len(read.set.exercises) for read in loaded.sets)
+    return Validation(problems, files, len(loaded.sets), exercises)
+
+
+def _numeric_problems(
+    exercise: Exercise, node: YamlMapping, file: Path, seed: int, samples: int
+) -> Iterator[Problem]:
+    import numpy as np
+
+    from gradtutor.numeric import evaluate, sample_points
+
+    points = sample_points(exercise.variables, exercise.domain, samples, seed)
+    defined = np.isfinite(evaluate(exercise.tree, points))
+    domain_node = node.key_node("domain") or node.get("function") or node
+    at = domain_node.start
+    undefined = int(samples - defined.sum())
+    if undefined > MAX_UNDEFINED_SHARE * samples:
+        example = _point_text(points, int(np.flatnonzero(~defined)[0]))
+        yield Problem(
+            str(file),
+            at.line,
+            at.column,
+            f"exercise '{exercise.id}': the function is undefined at {undefined} of {samples} "
+            f"sample points of its domain, e.g. at {example}",
+            _narrowing_hint(exercise, points, defined),
+        )
+        return
+    for wrt in exercise.ask:
+        message = _derivative_disagreement(exercise, wrt, points, defined)
+        if message is not None:
+            yield Problem(
+                str(file),
+                at.line,
+                at.column,
+                f"exercise '{exercise.id}': {message}",
+                "keep 'domain' inside the region where the function is defined and smooth",
+            )
+
+
+def _reference_derivative(tree: Node, wrt: str) -> Node:
+    """SymPy's ∂tree/∂wrt, as a tree that `gradtutor.numeric` evaluates."""
+    import sympy
+
+    from gradtutor.symbolic import from_sympy, symbol, to_sympy
+
+    derivative = sympy.diff(to_sympy(tree), symbol(wrt))
+    # DiracDelta, from differentiating a step, is 0 away from the step: the only place sampled.
+    derivative = derivative.xreplace(dict.fromkeys(derivative.atoms(sympy.DiracDelta), 0))
+    return from_sympy(derivative)
+
+
+def _derivative_disagreement(
+    exercise: Exercise, wrt: str, points: dict[str, Any], defined: Any
+) -> str | None:
+    """Why SymPy's ∂f/∂wrt and finite differences of f disagree on the samples, or None."""
+    import numpy as np
+
+    from gradtutor.numeric import evaluate, finite_differences
+
+    try:
+        exact = evaluate(_reference_derivative(exercise.tree, wrt), points)
+    except GradtutorError as error:
+        return f"SymPy's ∂f/∂{wrt} cannot be evaluated: {error.message}"
+    estimate = finite_differences(exercise.tree, wrt, points)
+    undefined = defined & ~np.isfinite(exact)
+    if undefined.sum() > MAX_UNDEFINED_SHARE * len(defined):
+        example = _point_text(points, int(np.flatnonzero(undefined)[0]))
+        return (
+            f"∂f/∂{wrt} is undefined at {int(undefined.sum())} sample points where the function "
+            f"is defined, e.g. at {example}"
+        )
+    usable = estimate.usable & np.isfinite(exact)
+    tolerance = AGREEMENT_TOLERANCE * np.maximum(1.0, np.abs(exact)) + 10 * estimate.error
+    wrong = usable & (np.abs(exact - estimate.values) > tolerance)
+    if not wrong.any():
+        return None
+    first = int(np.flatnonzero(wrong)[0])
+    return (
+        f"SymPy's ∂f/∂{wrt} disagrees with finite differences of the function at "
+        f"{int(wrong.sum())} of {int(usable.sum())} sample points, e.g. at "
+        f"{_point_text(points, first)}: {exact[first]:.6g} against {estimate.values[first]:.6g}"
+    )
+
+
+def _narrowing_hint(exercise: Exercise, points: Mapping[str, Any], defined: Any) -> str:
+    """Advice to narrow the domain, with the range of each variable where f was defined."""
+    ranges = []
+    for name in exercise.variables:
+        low, high = exercise.domain[name]
+        values = points[name][defined]
+        if len(values) and values.max() - values.min() < 0.9 * (high - low):
+            ranges.append(f"{name} from {values.min():.3g} to {values.max():.3g}")
+    found = f" (defined at the samples with {', '.join(ranges)})" if ranges else ""
+    return f"narrow 'domain' to where the function is defined{found}, e.g. domain: {{x: [0.1, 3]}}"
+
+
+def _point_text(points: Mapping[str, Any], index: int) -> str:
+    return ", ".join(f"{name} = {float(values[index]):.4g}" for name, values in points.items())
 
 
 # --- ad-hoc exercises -----------------------------------------------------------------------------

@@ -537,3 +537,57 @@ def struggling_rules(
     candidates = [rule for rule, count in misses.items() if count >= threshold]
     candidates.sort(key=lambda name: (-misses[name], frequency[name], name))
     return [Struggle(rule, misses[rule], last[rule]) for rule in candidates]
+
+
+# --- what the commands ask for -------------------------------------------------------------------
+
+
+def read_report(
+    exercises: Path | None = None, progress: Path | None = None
+) -> tuple[ProgressReport, Path]:
+    """`gradtutor progress`: the report on the collection, and the file it was read from."""
+    from gradtutor.exercises import load_collection
+
+    collection = load_collection(exercises)
+    with open_progress(progress) as store:
+        return progress_report(collection, store.activity()), store.path
+
+
+def read_statuses(collection: CollectionLike, progress: Path | None = None) -> dict[str, Status]:
+    """The status of every exercise of `collection` (for `gradtutor list`)."""
+    with open_progress(progress) as store:
+        log = store.activity()
+    return {
+        key: value.status for key, value in progress_by_exercise(collection.exercises, log).items()
+    }
+
+
+@dataclass(frozen=True)
+class ResetPlan:
+    """What `gradtutor reset` would forget, found before asking the learner to confirm."""
+
+    path: Path
+    exercise: str | None  # None: everything
+    rows: int
+
+    def describe(self) -> str:
+        what = "all progress" if self.exercise is None else f"the progress on {self.exercise}"
+        return f"{what} ({self.rows} records) in {self.path}"
+
+    def apply(self) -> int:
+        with open_progress(self.path) as store:
+            return store.reset(self.exercise)
+
+
+def plan_reset(
+    exercise: str | None, exercises: Path | None = None, progress: Path | None = None
+) -> ResetPlan:
+    """Check the exercise id (an id only the log knows, from an older collection, is fine)."""
+    with open_progress(progress) as store:
+        path = store.path
+        if exercise is not None and exercise not in store.exercises_recorded():
+            from gradtutor.exercises import load_collection
+
+            load_collection(exercises).get(exercise)  # an unknown id: did-you-mean
+        rows = len(store.activity(exercise))
+    return ResetPlan(path, exercise, rows)

@@ -1,0 +1,107 @@
+"""How `gradtutor list`, `show` and `validate` present exercises."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from gradtutor.exercises import DEFAULT_INTERVAL, Exercise, Problem, Validation
+from gradtutor.expr import to_pretty
+
+
+def partial(wrt: str) -> str:
+    return f"∂f/∂{wrt}"
+
+
+def asked(exercise: Exercise) -> str:
+    """What an exercise asks for: `∂f/∂x, ∂f/∂y`."""
+    return ", ".join(partial(wrt) for wrt in exercise.ask)
+
+
+def asked_in_full(exercise: Exercise) -> str:
+    """As `asked`, naming the gradient `∇f` when every partial is asked."""
+    if len(exercise.ask) > 1 and exercise.ask == exercise.variables:
+        return f"∇f = [{asked(exercise)}]"
+    return asked(exercise)
+
+
+def exercise_table(exercises: Sequence[Exercise], status: Mapping[str, str] | None = None) -> Table:
+    """One row per exercise; with `status` (id -> word), a status column too."""
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    table.add_column("id", no_wrap=True)
+    table.add_column("title", min_width=12)
+    table.add_column("set", no_wrap=True)
+    table.add_column("asks")
+    if status is not None:
+        table.add_column("status", no_wrap=True)
+    for exercise in exercises:
+        row = [exercise.id, exercise.title, exercise.set, asked(exercise)]
+        if status is not None:
+            row.append(status.get(exercise.id, ""))
+        table.add_row(*row)
+    return table
+
+
+def function_text(exercise: Exercise) -> str:
+    """`f(x, y) = x + y`, written for people."""
+    return f"f({', '.join(exercise.variables)}) = {to_pretty(exercise.tree)}"
+
+
+def _interval(low: float, high: float) -> str:
+    return f"[{low:g}, {high:g}]"
+
+
+def exercise_view(exercise: Exercise) -> RenderableType:
+    """An exercise as `gradtutor show` prints it: what to find, never how."""
+    label = "bold"
+    lines: list[RenderableType] = [
+        Text(exercise.title, style="bold"),
+        Text.assemble(("id       ", label), exercise.id, "   ", ("set ", label), exercise.set),
+        Text(""),
+        Text(exercise.prompt),
+        Text(""),
+        Text.assemble(("function ", label), function_text(exercise)),
+        Text.assemble(("find     ", label), asked_in_full(exercise)),
+    ]
+    domain = {
+        name: interval
+        for name, interval in exercise.domain.items()
+        if tuple(interval) != DEFAULT_INTERVAL
+    }
+    if domain:
+        shown = ", ".join(f"{name} in {_interval(*interval)}" for name, interval in domain.items())
+        lines.append(Text.assemble(("domain   ", label), shown))
+    count = len(exercise.hints)
+    lines.append(Text.assemble(("hints    ", label), f"{count} hint{'s' * (count != 1)}"))
+    if exercise.rules:
+        lines.append(Text.assemble(("rules    ", label), ", ".join(exercise.rules)))
+    points = exercise.points
+    lines.append(Text.assemble(("points   ", label), f"{points:g} per partial"))
+    return Group(*lines)
+
+
+def problem_view(problem: Problem) -> RenderableType:
+    parts: list[RenderableType] = [Text(str(problem))]
+    if problem.hint:
+        parts.append(Text.assemble(("  hint: ", "bold"), problem.hint))
+    return Group(*parts)
+
+
+def validation_view(validation: Validation) -> RenderableType:
+    """Every problem with its place, then one line that sums up what was checked."""
+    checked = (
+        f"{validation.exercises} exercise{'s' * (validation.exercises != 1)} in "
+        f"{validation.sets} set{'s' * (validation.sets != 1)} "
+        f"({validation.files} file{'s' * (validation.files != 1)})"
+    )
+    count = len(validation.problems)
+    if validation.ok:
+        summary = Text.assemble(("ok", "bold green"), f": checked {checked}, no problems")
+    else:
+        summary = Text.assemble(
+            (f"{count} problem{'s' * (count != 1)}", "bold red"), f"; checked {checked}"
+        )
+    return Group(*[problem_view(problem) for problem in validation.problems], summary)
