@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
+from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
@@ -95,6 +96,162 @@ def parse_command(
         print_json(reading.to_json())
     else:
         make_console().print(reading_view(reading))
+
+
+@app.command("check")
+def check_command(
+    answers: Annotated[
+        Optional[list[Path]],  # noqa: UP045 - Typer reads the annotation at run time
+        typer.Argument(metavar="[ANSWERS.yaml]...", help="Answers files to grade."),
+    ] = None,
+    exercises: Annotated[
+        Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time
+        typer.Option(
+            "--exercises",
+            metavar="PATH",
+            help="Exercise file or folder. Default: $GRADTUTOR_EXERCISES, else the shipped "
+            "curriculum.",
+        ),
+    ] = None,
+    output: Annotated[
+        TextOrJson, typer.Option("--format", help="Output format.")
+    ] = TextOrJson.text,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the sample points.")] = 0,
+    min_score: Annotated[
+        Optional[float],  # noqa: UP045 - Typer reads the annotation at run time
+        typer.Option(
+            "--min-score", help="Pass (exit 0) when every submission scores at least this."
+        ),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds of symbolic work allowed per answer.")
+    ] = 2.0,
+    function: Annotated[
+        Optional[str],  # noqa: UP045 - Typer reads the annotation at run time
+        typer.Option("--function", help="Inline: the function, e.g. 'x^2 y'."),
+    ] = None,
+    wrt: Annotated[
+        Optional[str],  # noqa: UP045 - Typer reads the annotation at run time
+        typer.Option("--wrt", help="Inline: the variable of the partial derivative."),
+    ] = None,
+    answer: Annotated[
+        Optional[str],  # noqa: UP045 - Typer reads the annotation at run time
+        typer.Option("--answer", help="Inline: the answer to check."),
+    ] = None,
+    var: Annotated[
+        Optional[list[str]],  # noqa: UP045 - Typer reads the annotation at run time
+        typer.Option("--var", help="Inline: a variable name; repeat for each."),
+    ] = None,
+) -> None:
+    """Grade answers: answers files against the exercises, or one answer inline.
+
+    Each answer gets a verdict (correct, incorrect, invalid, missing) from a symbolic check and
+    a finite-difference check; a wrong one gets a counterexample and the likely mistake.
+    Exit 0 all correct (or --min-score reached), 1 graded and short, 2 could not run.
+    """
+    from gradtutor.check import run_check
+    from gradtutor.render import make_console
+    from gradtutor.render.check import failures_view, report_view
+
+    with reported_errors(function):
+        report = run_check(
+            answers or [], exercises=exercises, function=function, wrt=wrt, answer=answer,
+            variables=var, seed=seed, timeout=timeout,
+        )  # fmt: skip
+    if output is TextOrJson.json:
+        print_json(report.to_json())
+    else:
+        make_console().print(report_view(report, explain_correct=function is not None))
+    if report.failures:
+        make_console(stderr=True).print(failures_view(report))
+    raise typer.Exit(report.exit_code(min_score))
+
+
+@app.command("template")
+def template_command(
+    exercises: Annotated[
+        Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time
+        typer.Option(
+            "--exercises",
+            metavar="PATH",
+            help="Exercise file or folder. Default: $GRADTUTOR_EXERCISES, else the shipped "
+            "curriculum.",
+        ),
+    ] = None,
+    student: Annotated[
+        Optional[str],  # noqa: UP045 - Typer reads the annotation at run time
+        typer.Option("--student", metavar="NAME", help="Show this student's own variants."),
+    ] = None,
+    output_file: Annotated[
+        Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time
+        typer.Option("--output", "-o", metavar="FILE", help="Write here instead of stdout."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")] = False,
+) -> None:
+    """Print an answers file to fill in: every exercise and variable, values empty.
+
+    The prompt and the function of each exercise are comments above it; with --student, the
+    functions are that student's own variants (exercises with params; $GRADTUTOR_SECRET).
+    """
+    from gradtutor.template import write_template
+
+    with reported_errors():
+        text = write_template(exercises, student, output_file, force=force)
+    if output_file is None:
+        typer.echo(text, nl=False)
+    else:
+        typer.echo(f"Wrote {output_file}: fill in the answers, then gradtutor check {output_file}")
+
+
+homework_app = typer.Typer(
+    help="Homework repositories graded in CI.", no_args_is_help=True, rich_markup_mode=None
+)
+app.add_typer(homework_app, name="homework")
+
+
+@homework_app.command("init")
+def homework_init_command(
+    directory: Annotated[Path, typer.Argument(help="The folder to create.", show_default=False)],
+    exercises: Annotated[
+        Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time
+        typer.Option(
+            "--exercises",
+            metavar="PATH",
+            help="Exercise file or folder to copy. Default: $GRADTUTOR_EXERCISES, else the "
+            "shipped curriculum.",
+        ),
+    ] = None,
+    sets: Annotated[
+        Optional[list[str]],  # noqa: UP045 - Typer reads the annotation at run time
+        typer.Option("--set", metavar="SET", help="Only this set; repeat for more."),
+    ] = None,
+    min_score: Annotated[
+        Optional[float],  # noqa: UP045 - Typer reads the annotation at run time
+        typer.Option("--min-score", help="Points needed to pass. Default: 60% of the points."),
+    ] = None,
+    install: Annotated[
+        Optional[str],  # noqa: UP045 - Typer reads the annotation at run time
+        typer.Option(
+            "--install", metavar="SPEC", help="What CI pip-installs. Default: this gradtutor."
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Write into DIR even if it is not empty.")
+    ] = False,
+) -> None:
+    """Create a homework repository: exercises, answers.yaml, CI workflows and a README."""
+    from gradtutor.homework import init_homework
+
+    with reported_errors():
+        homework = init_homework(
+            directory, exercises, sets or (), min_score=min_score, install=install, force=force
+        )
+    typer.echo(
+        f"Wrote {directory}: {homework.exercises} exercises, {homework.partials} answers, "
+        f"passing at {homework.min_score:g} of {homework.max_score:g} points."
+    )
+    for path in homework.files:
+        typer.echo(f"  {path.relative_to(directory)}")
 
 
 def main() -> None:

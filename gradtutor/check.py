@@ -1,0 +1,641 @@
+"""The verdict on an answer: is it the partial derivative of the exercise's function?
+
+Two independent checks, both reported:
+- numeric: the answer against Richardson finite differences of the *function* at seeded points
+  where the function is defined and no kink lies within the step; the tolerance is the estimated
+  error of each difference plus the float64 rounding of the answer;
+- symbolic: the answer against SymPy's derivative (`gradtutor.symbolic_check`).
+
+The decision: symbolic equality is proof; a numeric disagreement, confirmed by evaluating both
+the answer and SymPy's derivative with 40 digits at that point, is a counterexample. When SymPy
+cannot settle it quickly but the values agree, more evidence decides (256 more points against
+SymPy's derivative, and 40-digit evaluation at sample points); `simplify` runs only when there is
+too little numeric evidence for the values to decide. Verdicts are cached by (exercise, variable,
+seed, the answer as read), so a class that types the same answer pays once.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sympy
+
+from gradtutor.answers import AnswerEntry, AnswersFile, AnswersFileError, read_answers_file
+from gradtutor.budget import Budget, BudgetExceeded
+from gradtutor.context import (
+    MIN_POINTS,
+    ExerciseContext,
+    ExerciseSpec,
+    context_for,
+    rounding,
+)
+from gradtutor.diagnose import diagnose
+from gradtutor.errors import GradtutorError, ParseError
+from gradtutor.expr import Node, to_ascii, to_pretty
+from gradtutor.numeric import Array, evaluate, evaluate_precise
+from gradtutor.parser import parse
+from gradtutor.report import (
+    Counterexample,
+    Diagnosis,
+    FileFailure,
+    NumericCheck,
+    Report,
+    Result,
+    Submission,
+    SymbolicResult,
+    Verdict,
+)
+from gradtutor.symbolic import to_sympy
+from gradtutor.symbolic_check import UNDECIDED, SymbolicOutcome, compare
+
+DEFAULT_TIMEOUT = 2.0
+# How many disagreeing points are re-evaluated with 40 digits before a verdict.
+MAX_CONFIRMATIONS = 4
+# 40-digit spot checks of agreeing answers (they catch rounded decimals such as 0.333).
+SPOT_CHECKS = 3
+EPS = float(np.finfo(np.float64).eps)
+_VERDICT_CACHE_SIZE = 20_000
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Everything of a `Result` that depends only on the exercise, variable, seed and answer."""
+
+    verdict: Verdict
+    symbolic: SymbolicResult | None
+    numeric: NumericCheck | None
+    message: str
+    diagnosis: Diagnosis | None = None
+    counterexample: Counterexample | None = None
+
+
+# --- one answer -----------------------------------------------------------------------------------
+
+
+def check_answer(
+    exercise: Any,
+    wrt: str,
+    answer: str | None,
+    *,
+    seed: int = 0,
+    timeout: float = DEFAULT_TIMEOUT,
+    line: int | None = None,
+) -> Result:
+    """Check one answer for ∂f/∂`wrt` of `exercise` (an `Exercise`); never raises for the answer.
+
+    Raises `GradtutorError` only for a bad request: `wrt` not a variable, a negative seed.
+    """
+    started = time.perf_counter()
+    if seed < 0:
+        raise GradtutorError(f"the seed must be 0 or more, not {seed}")
+    spec = ExerciseSpec.of(exercise)
+    if wrt not in spec.variables:
+        raise GradtutorError(
+            f"'{wrt}' is not a variable of exercise {spec.id}",
+            f"its variables are {', '.join(spec.variables)}",
+        )
+    result = Result(
+        exercise=spec.id,
+        wrt=wrt,
+        verdict="missing",
+        points=0.0,
+        max_points=float(exercise.points),
+        answer=answer,
+        line=line,
+        message="No answer was given.",
+        exercise_set=spec.exercise_set,
+    )
+    if answer is None or not answer.strip():
+        return replace(result, answer=None, seconds=time.perf_counter() - started)
+    try:
+        tree = parse(answer, spec.variables)
+    except ParseError as error:
+        message = f"The answer could not be read: {error.message} (column {error.column})."
+        if error.hint:
+            message += f" Hint: {error.hint}."
+        return replace(
+            result, verdict="invalid", message=message, error_column=error.column,
+            seconds=time.perf_counter() - started,
+        )  # fmt: skip
+    context = context_for(spec, wrt, seed, timeout)
+    decision = decide(context, tree, timeout)
+    return replace(
+        result,
+        verdict=decision.verdict,
+        points=result.max_points if decision.verdict == "correct" else 0.0,
+        read_as=to_pretty(tree),
+        symbolic=decision.symbolic,
+        numeric=decision.numeric,
+        message=decision.message,
+        diagnosis=decision.diagnosis,
+        counterexample=decision.counterexample,
+        reference=reference_text(context),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def reference_text(context: ExerciseContext) -> str | None:
+    """The derivative, printed for a teacher (`--reveal`)."""
+    if context.reference_tree is not None:
+        return to_pretty(context.reference_tree)
+    return None if context.reference is None else sympy.sstr(context.reference)
+
+
+_decisions: OrderedDict[tuple[Any, ...], Decision] = OrderedDict()
+
+
+def decide(context: ExerciseContext, tree: Node, timeout: float = DEFAULT_TIMEOUT) -> Decision:
+    """The cached decision for `tree` as an answer in `context`."""
+    key = (context.spec, context.wrt, context.seed, to_ascii(tree), timeout)
+    decision = _decisions.get(key)
+    if decision is None:
+        decision = _Decider(context, tree, Budget(timeout)).decide()
+        _decisions[key] = decision
+        if len(_decisions) > _VERDICT_CACHE_SIZE:
+            _decisions.popitem(last=False)
+    return decision
+
+
+def clear_caches() -> None:
+    from gradtutor import context
+
+    _decisions.clear()
+    context.clear_caches()
+
+
+# --- the decision ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Comparison:
+    """The finite-difference check after confirming its outliers with 40-digit evaluation."""
+
+    check: NumericCheck | None
+    counterexample: Counterexample | None
+    refuted: int  # outliers that 40-digit evaluation showed to be float64 artefacts
+
+
+class _Decider:
+    def __init__(self, context: ExerciseContext, tree: Node, budget: Budget) -> None:
+        self.context = context
+        self.tree = tree
+        self.budget = budget
+        self.values = evaluate(tree, context.samples.points)
+        self.answer = self._to_sympy()
+
+    def _to_sympy(self) -> sympy.Expr | None:
+        try:
+            with self.budget.limit():
+                return to_sympy(self.tree)
+        except BudgetExceeded:
+            return None
+
+    def decide(self) -> Decision:
+        reference = self.context.reference
+        if self.answer is not None and reference is not None and self.answer - reference == 0:
+            return self.correct(SymbolicOutcome("equal", "structure"), self.numeric())
+        comparison = self.numeric()
+        if comparison.counterexample is not None:
+            return self.incorrect("different", comparison.check, comparison.counterexample)
+        return self.settle(comparison)
+
+    def settle(self, comparison: _Comparison) -> Decision:
+        """The values agree (or cannot be compared): SymPy, then more evidence, decide."""
+        check = comparison.check
+        few = check is None or check.points < MIN_POINTS
+        outcome = self.symbolic(thorough=few)
+        if outcome.result == "equal":
+            return self.correct(outcome, comparison)
+        counterexample = self.more_evidence()
+        if counterexample is not None:
+            return self.incorrect("different", check, counterexample)
+        if outcome.result == "different":
+            return self.incorrect("different", check, self.anywhere())
+        checked = (check.points if check else 0) + self.extra_points
+        if checked == 0:
+            return Decision(
+                "incorrect", outcome.result, check,
+                "Could not confirm this answer: the function is undefined at the sample points "
+                "of the exercise's domain, and SymPy could not show the answer equal to the "
+                "derivative. Check the exercise's domain.",
+            )  # fmt: skip
+        return self.correct(outcome, comparison)
+
+    # --- the two checks ---------------------------------------------------------------------------
+
+    def symbolic(self, thorough: bool) -> SymbolicOutcome:
+        reference = self.context.reference
+        if self.answer is None:
+            return SymbolicOutcome("timeout")
+        if reference is None:
+            return UNDECIDED
+        return compare(self.answer, reference, self.context.loci, self.budget, thorough=thorough)
+
+    def numeric(self) -> _Comparison:
+        samples = self.context.samples
+        if samples.size == 0:
+            return _Comparison(None, None, 0)
+        tolerance = samples.error + _finite_or_inf(rounding(self.tree, samples.points))
+        error = np.abs(self.values - samples.estimate)
+        outliers = _worst_first(error, tolerance)
+        refuted = 0
+        for index in outliers[:MAX_CONFIRMATIONS]:
+            counterexample = self.confirm(samples.point(index), samples.estimate[index])
+            if counterexample is not None:
+                check = NumericCheck("disagree", samples.size, _largest(error))
+                return _Comparison(check, counterexample, refuted)
+            refuted += 1
+        if len(outliers) > MAX_CONFIRMATIONS:
+            # Too many disagreements to blame on float64: take the finite difference's word.
+            index = outliers[MAX_CONFIRMATIONS]
+            counterexample = Counterexample(
+                samples.point(index), float(samples.estimate[index]), _float(self.values[index])
+            )
+            check = NumericCheck("disagree", samples.size, _largest(error))
+            return _Comparison(check, counterexample, refuted)
+        kept = np.ones(samples.size, dtype=bool)
+        kept[outliers] = False
+        check = NumericCheck("agree", int(kept.sum()), _largest(error[kept]))
+        return _Comparison(check, None, refuted)
+
+    def confirm(self, point: dict[str, float], estimate: float) -> Counterexample | None:
+        """A counterexample at `point` if 40-digit evaluation confirms the difference there."""
+        got = evaluate_precise(self.tree, point)
+        expected = self.precise_reference(point)
+        if expected is None:
+            # No exact derivative here: the finite difference stands, rounded values aside.
+            expected = estimate
+            if got is not None and abs(got - expected) <= 8 * EPS * (abs(got) + abs(expected)):
+                return None
+            return Counterexample(point, expected, got)
+        if got is None:
+            return Counterexample(point, expected, None)
+        if abs(got - expected) <= 4 * EPS * max(abs(got), abs(expected)) + 1e-300:
+            return None
+        return Counterexample(point, expected, got)
+
+    def precise_reference(self, point: dict[str, float]) -> float | None:
+        tree = self.context.reference_tree
+        return None if tree is None else evaluate_precise(tree, point)
+
+    extra_points = 0
+
+    def more_evidence(self) -> Counterexample | None:
+        """Compare with SymPy's derivative at many more points, and in 40 digits at a few."""
+        extra = self.context.extra
+        if extra is None:
+            return None
+        points, reference, reference_rounding = extra
+        values = evaluate(self.tree, points)
+        tolerance = reference_rounding + _finite_or_inf(rounding(self.tree, points))
+        defined = np.isfinite(reference)
+        self.extra_points = int(defined.sum())
+        error = np.where(defined, np.abs(values - reference), 0.0)
+        for index in _worst_first(error, np.where(defined, tolerance, np.inf))[:MAX_CONFIRMATIONS]:
+            point = {name: float(column[index]) for name, column in points.items()}
+            counterexample = self.confirm(point, float(reference[index]))
+            if counterexample is not None:
+                return counterexample
+        samples = self.context.samples
+        for index in range(min(SPOT_CHECKS, samples.size)):
+            counterexample = self.confirm(samples.point(index), float(samples.estimate[index]))
+            if counterexample is not None and self.context.reference_tree is not None:
+                return counterexample
+        return None
+
+    def anywhere(self) -> Counterexample | None:
+        samples = self.context.samples
+        if samples.size == 0:
+            return None
+        point = samples.point(0)
+        return Counterexample(
+            point, self.precise_reference(point), evaluate_precise(self.tree, point)
+        )
+
+    # --- verdicts ---------------------------------------------------------------------------------
+
+    def correct(self, outcome: SymbolicOutcome, comparison: _Comparison) -> Decision:
+        check = comparison.check
+        points = check.points if check else 0
+        if outcome.result == "equal":
+            message = (
+                f"Correct: {_PROOFS.get(outcome.proof, 'SymPy shows it equals the derivative')}"
+            )
+            message += (
+                f", and it agrees with finite differences at {points} points." if points else "."
+            )
+            if comparison.refuted:
+                message += (
+                    f" ({comparison.refuted} points where float64 differences disagreed were "
+                    "rechecked with 40 digits and agree.)"
+                )
+        else:
+            reason = (
+                f"SymPy did not finish within the {self.budget.seconds:g} s budget"
+                if outcome.result == "timeout"
+                else "SymPy's quick rewrites did not reduce the difference to 0"
+            )
+            message = (
+                f"Correct: it agrees with finite differences at {points} points and with SymPy's "
+                f"derivative at {self.extra_points} more; {reason}, so the verdict rests on "
+                "these values."
+            )
+        message += self.convention()
+        return Decision("correct", outcome.result, check, message)
+
+    def convention(self) -> str:
+        loci = self.context.wrt_loci
+        if not loci:
+            return ""
+        places = " or ".join(_locus_text(locus) for locus in loci[:3])
+        return (
+            f" The derivative does not exist at the kink ({places}); either value is accepted "
+            "there."
+        )
+
+    def incorrect(
+        self,
+        symbolic: SymbolicResult,
+        check: NumericCheck | None,
+        counterexample: Counterexample | None,
+    ) -> Decision:
+        message = "Incorrect"
+        if counterexample is not None:
+            where = _point_text(counterexample.point)
+            if counterexample.got is None:
+                message += (
+                    f": your answer is undefined at {where}, where the derivative is "
+                    f"{_value_text(counterexample.expected)}."
+                )
+            else:
+                message += (
+                    f": at {where} the derivative is {_value_text(counterexample.expected)} "
+                    f"but your answer gives {_value_text(counterexample.got)}."
+                )
+        else:
+            message += ": SymPy shows it differs from the derivative by a nonzero constant."
+        if check is not None and check.result == "agree":
+            message += " (It agrees at the finite-difference sample points, so look closely.)"
+        diagnosis = diagnose(self.context, self.tree, self.values)
+        return Decision("incorrect", symbolic, check, message, diagnosis, counterexample)
+
+
+_PROOFS = {
+    "structure": "it is SymPy's derivative as written",
+    "expand": "it expands to the same expression as the derivative",
+    "cancel": "it simplifies to the derivative (common denominators cancelled)",
+    "cases": "it equals the derivative on each side of every kink",
+    "simplify": "SymPy simplifies the difference to 0",
+}
+
+
+def _worst_first(error: Array, tolerance: Array) -> list[int]:
+    """Indices where `error` exceeds `tolerance` (or is undefined), the worst first."""
+    with np.errstate(all="ignore"):
+        ratio = np.where(np.isfinite(error), error / np.maximum(tolerance, 1e-300), np.inf)
+    outside = np.flatnonzero(~(ratio <= 1.0))
+    return [int(i) for i in outside[np.argsort(-ratio[outside], kind="stable")]]
+
+
+def _finite_or_inf(values: Array) -> Array:
+    return np.where(np.isnan(values), np.inf, values)
+
+
+def _largest(error: Array) -> float:
+    finite = error[np.isfinite(error)]
+    return float(finite.max()) if finite.size else 0.0
+
+
+def _float(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def _value_text(value: float | None) -> str:
+    return "undefined" if value is None else f"{value:.6g}"
+
+
+def _point_text(point: dict[str, float]) -> str:
+    return ", ".join(f"{name} = {value:.6g}" for name, value in point.items())
+
+
+def _locus_text(locus: sympy.Expr) -> str:
+    from gradtutor.symbolic import from_sympy
+
+    if locus.is_Add and len(locus.args) == 2:
+        first, second = locus.args
+        if second.could_extract_minus_sign():
+            return f"{to_pretty(from_sympy(first))} = {to_pretty(from_sympy(-second))}"
+        if first.could_extract_minus_sign():
+            return f"{to_pretty(from_sympy(second))} = {to_pretty(from_sympy(-first))}"
+    return f"{to_pretty(from_sympy(locus))} = 0"
+
+
+# --- whole submissions ----------------------------------------------------------------------------
+
+
+def grade_submission(
+    collection: Any,
+    answers: AnswersFile,
+    *,
+    seed: int = 0,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Submission:
+    """Grade an answers file against every asked partial of every exercise in `collection`.
+
+    Unanswered partials are `missing`; entries for unknown exercises or variables are reported
+    as `invalid` with no points at stake; one answer that fails never stops the others.
+    """
+    exercises = list(collection.exercises)
+    by_id = {exercise.id: exercise for exercise in exercises}
+    given: dict[tuple[str, str], AnswerEntry] = {}
+    stray: list[Result] = []
+    for entry in answers.entries:
+        placed = _place(entry, by_id)
+        if isinstance(placed, Result):
+            stray.append(placed)
+        elif placed in given:
+            stray.append(_duplicate(entry, placed, given[placed].line))
+        else:
+            given[placed] = entry
+    results: list[Result] = []
+    for exercise in exercises:
+        for wrt in exercise.ask:
+            answered = given.get((exercise.id, wrt))
+            results.append(_grade_one(exercise, wrt, answered, seed, timeout))
+    return Submission(answers.file, answers.student, results + stray)
+
+
+def _place(entry: AnswerEntry, by_id: dict[str, Any]) -> tuple[str, str] | Result:
+    """The (exercise, variable) an entry answers, or a result saying why it answers nothing."""
+    exercise = by_id.get(entry.exercise)
+    if exercise is None:
+        import difflib
+
+        close = difflib.get_close_matches(entry.exercise, list(by_id), n=1, cutoff=0.6)
+        hint = f" Did you mean '{close[0]}'?" if close else " `gradtutor list` shows the ids."
+        return _stray(entry, f"There is no exercise '{entry.exercise}' in the collection.{hint}")
+    wrt = entry.wrt
+    if wrt is None:
+        if len(exercise.ask) != 1:
+            asked = ", ".join(exercise.ask)
+            return _stray(
+                entry,
+                f"Exercise {exercise.id} asks for several partial derivatives ({asked}); give "
+                f"one answer per variable, e.g. {exercise.id}: {{{exercise.ask[0]}: ...}}.",
+            )
+        wrt = exercise.ask[0]
+    if wrt not in exercise.ask:
+        asked = ", ".join(exercise.ask)
+        close = [name for name in exercise.ask if name.lower() == wrt.lower()]
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        return _stray(
+            entry,
+            f"Exercise {exercise.id} asks for the partial derivative in {asked}, "
+            f"not in '{wrt}'.{hint}",
+        )
+    return exercise.id, wrt
+
+
+def _stray(entry: AnswerEntry, message: str) -> Result:
+    return Result(
+        exercise=entry.exercise, wrt=entry.wrt or "?", verdict="invalid", points=0.0,
+        max_points=0.0, answer=entry.text, line=entry.line, message=message,
+    )  # fmt: skip
+
+
+def _duplicate(entry: AnswerEntry, placed: tuple[str, str], first_line: int) -> Result:
+    exercise, wrt = placed
+    return _stray(
+        replace(entry, wrt=wrt),
+        f"{exercise} ∂/∂{wrt} is answered twice; the answer on line {first_line} is graded. "
+        "Keep one answer per exercise and variable.",
+    )
+
+
+def _grade_one(
+    exercise: Any, wrt: str, entry: AnswerEntry | None, seed: int, timeout: float
+) -> Result:
+    if entry is not None and entry.problem is not None:
+        message = f"{entry.problem[0].upper()}{entry.problem[1:]}"
+        if entry.hint:
+            message += f"; {entry.hint}."
+        return Result(
+            exercise=exercise.id, wrt=wrt, verdict="invalid", points=0.0,
+            max_points=float(exercise.points), line=entry.line, message=message,
+            exercise_set=getattr(exercise, "set", None) or None,
+        )  # fmt: skip
+    text = entry.text if entry else None
+    line = entry.line if entry else None
+    try:
+        return check_answer(exercise, wrt, text, seed=seed, timeout=timeout, line=line)
+    except (GradtutorError, RecursionError, ArithmeticError, ValueError, TypeError) as error:
+        # The checker's own failure must not cost the other answers; say what happened.
+        return Result(
+            exercise=exercise.id, wrt=wrt, verdict="invalid", points=0.0,
+            max_points=float(exercise.points), answer=text, line=line,
+            message=f"gradtutor could not check this answer ({type(error).__name__}: {error}); "
+            "please report this.", exercise_set=getattr(exercise, "set", None) or None,
+        )  # fmt: skip
+
+
+def grade_files(
+    collection: Any,
+    paths: Sequence[Path],
+    *,
+    seed: int = 0,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Report:
+    """Grade every answers file; a file that cannot be read is a `FileFailure`, not a stop."""
+    submissions: list[Submission] = []
+    failures: list[FileFailure] = []
+    for path in paths:
+        try:
+            answers = read_answers_file(path)
+        except AnswersFileError as error:
+            failures.append(
+                FileFailure(str(path), error.detail, error.line, error.column, error.hint)
+            )
+            continue
+        submissions.append(grade_submission(collection, answers, seed=seed, timeout=timeout))
+    return Report(seed, submissions, failures)
+
+
+def check_inline(
+    function: str,
+    wrt: str | None,
+    answer: str,
+    variables: Iterable[str] | None = None,
+    *,
+    seed: int = 0,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Report:
+    """`gradtutor check --function F --wrt x --answer A`: a one-answer report.
+
+    `wrt` may be left out for a function of one variable. Raises `ParseError` for a function
+    that cannot be read and `GradtutorError` for a variable that is not one of it.
+    """
+    from gradtutor.exercises import exercise_from_function
+
+    names = list(variables) if variables else None
+    exercise = exercise_from_function(function, wrt, names)
+    if wrt is None:
+        if len(exercise.variables) != 1:
+            raise GradtutorError(
+                f"{function} has several variables ({', '.join(exercise.variables)})",
+                "say which partial derivative the answer is with --wrt NAME",
+            )
+        wrt = exercise.variables[0]
+    result = check_answer(exercise, wrt, answer, seed=seed, timeout=timeout)
+    return Report(seed, [Submission("(inline)", None, [result])])
+
+
+def run_check(
+    answer_files: Sequence[Path],
+    *,
+    exercises: Path | None = None,
+    function: str | None = None,
+    wrt: str | None = None,
+    answer: str | None = None,
+    variables: Sequence[str] | None = None,
+    seed: int = 0,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Report:
+    """`gradtutor check`: answers files against a collection, or one inline answer.
+
+    Raises `GradtutorError` (exit 2) for a request that cannot run: no input, both kinds of
+    input, a negative seed or timeout, exercises that cannot be loaded.
+    """
+    if seed < 0:
+        raise GradtutorError(f"--seed must be 0 or more, not {seed}")
+    if not timeout > 0:
+        raise GradtutorError(f"--timeout must be more than 0 seconds, not {timeout}")
+    inline = function is not None or answer is not None
+    if inline and answer_files:
+        raise GradtutorError(
+            "give answers files or --function/--answer, not both",
+            "check one answer inline, or a whole file, per run",
+        )
+    if inline:
+        if function is None or answer is None:
+            raise GradtutorError(
+                "an inline check needs both --function and --answer",
+                "e.g. gradtutor check --function 'x^2 y' --wrt x --answer '2x y'",
+            )
+        return check_inline(function, wrt, answer, variables, seed=seed, timeout=timeout)
+    if not answer_files:
+        raise GradtutorError(
+            "nothing to check",
+            "give answers files (gradtutor check answers.yaml) or an inline answer "
+            "(--function F --wrt x --answer A)",
+        )
+    from gradtutor.exercises import load_collection
+
+    collection = load_collection(exercises)
+    return grade_files(collection, answer_files, seed=seed, timeout=timeout)

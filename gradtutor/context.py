@@ -1,0 +1,271 @@
+"""The work done once per (exercise, variable, seed), shared by every answer checked against it.
+
+An `ExerciseContext` holds SymPy's derivative of the function (and a tree of it for evaluation),
+the kink loci of the function, the seeded sample points where a finite difference is usable, the
+finite-difference estimates and their errors there, and (lazily) a second, larger set of points
+for extra evidence. `context_for()` caches contexts, so a class of answers costs one derivative,
+one set of finite differences and one set of sample points per exercise.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import sympy
+
+from gradtutor.budget import Budget, BudgetExceeded
+from gradtutor.errors import GradtutorError
+from gradtutor.expr import (
+    BinOp,
+    Call,
+    Compare,
+    Const,
+    Indicator,
+    Neg,
+    Node,
+    Num,
+    Var,
+    number,
+    variables_of,
+)
+from gradtutor.numeric import Array, Mask, evaluate, finite_differences, sample_points
+from gradtutor.symbolic import UnsupportedExpression, from_sympy, symbol, to_sympy
+from gradtutor.symbolic_check import kink_loci, without_dirac
+
+# Points compared by the finite-difference check: at least MIN_POINTS usable ones are wanted.
+MIN_POINTS = 12
+FIRST_SAMPLE = 24
+RETRY_SAMPLE = 256
+MAX_POINTS = 48
+# Points for extra evidence, compared with SymPy's derivative evaluated in float64.
+EXTRA_SAMPLE = 256
+# Seeds for the extra points are offset so that they never coincide with the first sample.
+EXTRA_SEED_OFFSET = 2**32
+# Finite-difference error estimates are multiplied by this before use as a tolerance.
+SAFETY = 4.0
+EPS = float(np.finfo(np.float64).eps)
+# Rounding of a float64 evaluation: this many units of the magnitude of its terms.
+ROUNDING_UNITS = 64.0
+
+_CACHE_SIZE = 512
+
+
+@dataclass(frozen=True)
+class ExerciseSpec:
+    """What the checker needs of an exercise (a hashable view of `Exercise`)."""
+
+    id: str
+    function: str
+    variables: tuple[str, ...]
+    domain: tuple[tuple[str, float, float], ...]
+    hints: tuple[str, ...] = ()
+    exercise_set: str | None = None
+    tree: Node | None = field(default=None, compare=False)
+
+    @classmethod
+    def of(cls, exercise: Any) -> ExerciseSpec:
+        """From an `Exercise` (or anything with its fields)."""
+        domain = exercise.domain or {}
+        return cls(
+            id=str(exercise.id),
+            function=str(exercise.function),
+            variables=tuple(exercise.variables),
+            domain=tuple(
+                (name, float(low), float(high)) for name, (low, high) in sorted(domain.items())
+            ),
+            hints=tuple(getattr(exercise, "hints", ()) or ()),
+            exercise_set=getattr(exercise, "set", None) or None,
+            tree=exercise.tree,
+        )
+
+    @property
+    def domain_map(self) -> dict[str, tuple[float, float]]:
+        return {name: (low, high) for name, low, high in self.domain}
+
+
+@dataclass(frozen=True)
+class Samples:
+    """Points with, per point, the derivative's estimate and the tolerance of its error."""
+
+    points: dict[str, Array]
+    estimate: Array
+    error: Array
+
+    @property
+    def size(self) -> int:
+        return len(self.estimate)
+
+    def point(self, index: int) -> dict[str, float]:
+        return {name: float(values[index]) for name, values in self.points.items()}
+
+    def subset(self, keep: Mask) -> Samples:
+        return Samples(
+            {name: values[keep] for name, values in self.points.items()},
+            self.estimate[keep],
+            self.error[keep],
+        )
+
+
+class ExerciseContext:
+    """The function, its derivative in `wrt` and the evidence to check answers against."""
+
+    def __init__(self, spec: ExerciseSpec, wrt: str, seed: int, timeout: float) -> None:
+        if wrt not in spec.variables:
+            raise GradtutorError(
+                f"'{wrt}' is not a variable of exercise {spec.id}",
+                f"its variables are {', '.join(spec.variables)}",
+            )
+        self.spec = spec
+        self.wrt = wrt
+        self.seed = seed
+        self.tree: Node = spec.tree if spec.tree is not None else _parse(spec)
+        self.function = to_sympy(self.tree)
+        self.reference, self.reference_tree = _derivative(self.function, wrt, timeout)
+        self.loci = kink_loci(self.function)
+        self.samples = self._samples()
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        return self.spec.variables
+
+    @cached_property
+    def wrt_loci(self) -> list[sympy.Expr]:
+        """The kink loci that move with `wrt`: where the derivative may not exist."""
+        return [locus for locus in self.loci if symbol(self.wrt) in locus.free_symbols]
+
+    @cached_property
+    def reference_values(self) -> Array:
+        """SymPy's derivative in float64 at the sample points (the estimates where unavailable)."""
+        if self.reference_tree is None:
+            return self.samples.estimate
+        values = evaluate(self.reference_tree, self.samples.points)
+        return np.where(np.isfinite(values), values, self.samples.estimate)
+
+    @cached_property
+    def extra(self) -> tuple[dict[str, Array], Array, Array] | None:
+        """More points with SymPy's derivative and its rounding there (None without a tree)."""
+        if self.reference_tree is None:
+            return None
+        points = sample_points(
+            self.variables, self.spec.domain_map, EXTRA_SAMPLE, self.seed + EXTRA_SEED_OFFSET
+        )
+        values = evaluate(self.reference_tree, points)
+        return points, values, rounding(self.reference_tree, points)
+
+    def _samples(self) -> Samples:
+        """At least MIN_POINTS usable points when the domain allows it (a second, larger draw)."""
+        domain = self.spec.domain_map
+        found: Samples | None = None
+        for count in (FIRST_SAMPLE, RETRY_SAMPLE):
+            points = sample_points(self.variables, domain, count, self.seed)
+            differences = finite_differences(self.tree, self.wrt, points)
+            usable = differences.usable
+            found = Samples(
+                {name: values[usable][:MAX_POINTS] for name, values in points.items()},
+                differences.values[usable][:MAX_POINTS],
+                SAFETY * differences.error[usable][:MAX_POINTS],
+            )
+            if found.size >= MIN_POINTS:
+                break
+        assert found is not None
+        return found
+
+
+def _parse(spec: ExerciseSpec) -> Node:
+    from gradtutor.parser import parse
+
+    return parse(spec.function, spec.variables)
+
+
+def _derivative(function: sympy.Expr, wrt: str, timeout: float) -> tuple[sympy.Expr | None, Any]:
+    """SymPy's derivative (off the kink set) and a tree of it, each None if out of reach."""
+    try:
+        with Budget(max(timeout, 1.0)).limit():
+            reference = without_dirac(sympy.diff(function, symbol(wrt)))
+    except BudgetExceeded:
+        return None, None
+    try:
+        tree: Node | None = from_sympy(reference)
+    except UnsupportedExpression:
+        tree = None
+    return reference, tree
+
+
+# --- float64 rounding of an evaluation ------------------------------------------------------------
+
+
+def rounding(node: Node, points: Mapping[str, Array]) -> Array:
+    """An estimate of the absolute rounding error of `evaluate(node, points)`.
+
+    It is ROUNDING_UNITS · eps times a magnitude that adds the absolute values of terms before
+    they cancel, so that `(x + 1e8) − 1e8` gets a tolerance fitting its lost digits.
+    """
+    magnitude = evaluate(_magnitude(node), points)
+    units = ROUNDING_UNITS * max(1, _size(node) // 8)
+    return np.where(np.isfinite(magnitude), units * EPS * magnitude, np.inf)
+
+
+def _size(node: Node) -> int:
+    from gradtutor.expr import walk
+
+    return sum(1 for _ in walk(node))
+
+
+def _abs(node: Node) -> Node:
+    return Call("abs", (node,))
+
+
+def _magnitude(node: Node) -> Node:
+    """A tree whose value bounds the sizes of the terms that make up `node`'s value."""
+    match node:
+        case Num(value):
+            return number(abs(value))
+        case Var() | Const():
+            return _abs(node)
+        case Neg(operand):
+            return _magnitude(operand)
+        case BinOp("+" | "-", left, right):
+            return BinOp("+", _magnitude(left), _magnitude(right))
+        case BinOp("*", left, right):
+            return BinOp("*", _magnitude(left), _magnitude(right))
+        case BinOp("/", left, right):
+            return BinOp("/", _magnitude(left), _abs(right))
+        case Call(_, args) if len(args) == 1:
+            # f(u) carries the error of u, scaled by about |f|, plus its own.
+            inner = _magnitude(args[0])
+            return BinOp("+", _abs(node), BinOp("*", inner, BinOp("+", number(1), _abs(node))))
+        case Indicator(Compare()):
+            return number(1)
+    return _abs(node)
+
+
+# --- the cache ------------------------------------------------------------------------------------
+
+_contexts: OrderedDict[tuple[ExerciseSpec, str, int], ExerciseContext] = OrderedDict()
+
+
+def context_for(spec: ExerciseSpec, wrt: str, seed: int, timeout: float) -> ExerciseContext:
+    """The cached context of (exercise, variable, seed); built on first use."""
+    key = (spec, wrt, seed)
+    context = _contexts.get(key)
+    if context is None:
+        context = ExerciseContext(spec, wrt, seed, timeout)
+        _contexts[key] = context
+        if len(_contexts) > _CACHE_SIZE:
+            _contexts.popitem(last=False)
+    else:
+        _contexts.move_to_end(key)
+    return context
+
+
+def clear_caches() -> None:
+    _contexts.clear()
+
+
+def uses_only(node: Node, names: Sequence[str]) -> bool:
+    return set(variables_of(node)) <= set(names)

@@ -1,0 +1,111 @@
+"""How `gradtutor check` shows a report: a table per submission, then a panel per answer to fix."""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from gradtutor.report import FileFailure, Report, Result, Submission
+
+VERDICT_STYLES = {
+    "correct": "green",
+    "incorrect": "red",
+    "invalid": "yellow",
+    "missing": "dim",
+}
+
+
+def points_text(value: float) -> str:
+    """`1`, `0.5`, `2.25`: points as a person writes them."""
+    return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+
+
+def report_view(report: Report, *, explain_correct: bool = False) -> RenderableType:
+    """Every graded submission (the files that could not be graded: `failures_view`)."""
+    return Group(
+        *(
+            submission_view(submission, explain_correct=explain_correct)
+            for submission in report.submissions
+        )
+    )
+
+
+def failures_view(report: Report) -> RenderableType:
+    """The answers files that could not be graded, for stderr."""
+    return Group(*(failure_view(failure) for failure in report.failures))
+
+
+def submission_view(submission: Submission, *, explain_correct: bool = False) -> RenderableType:
+    parts: list[RenderableType] = [results_table(submission)]
+    for result in submission.results:
+        if result.verdict in ("incorrect", "invalid") or (
+            explain_correct and result.verdict == "correct"
+        ):
+            parts.append(result_panel(result))
+    missing = [r for r in submission.results if r.verdict == "missing"]
+    if missing:
+        names = ", ".join(f"{r.exercise} ∂/∂{r.wrt}" for r in missing[:8])
+        more = f" and {len(missing) - 8} more" if len(missing) > 8 else ""
+        parts.append(Text.assemble(("missing: ", "bold"), names + more))
+    return Group(*parts)
+
+
+def results_table(submission: Submission) -> Table:
+    title = submission.file + (f" ({submission.student})" if submission.student else "")
+    table = Table(title=title, box=box.SIMPLE_HEAD, show_footer=True, title_justify="left")
+    table.add_column("exercise", footer="total")
+    table.add_column("variable")
+    table.add_column("verdict")
+    table.add_column(
+        "points",
+        justify="right",
+        footer=f"{points_text(submission.score)}/{points_text(submission.max_score)}",
+    )
+    for result in submission.results:
+        table.add_row(
+            result.exercise,
+            result.wrt,
+            Text(result.verdict, style=VERDICT_STYLES[result.verdict]),
+            f"{points_text(result.points)}/{points_text(result.max_points)}",
+        )
+    return table
+
+
+def result_panel(result: Result) -> Panel:
+    """How the answer was read, what is wrong with it (the counterexample), the likely mistake."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    if result.answer is not None:
+        grid.add_row("answer", result.answer)
+        if result.error_column is not None:
+            column = min(result.error_column, len(result.answer) + 1)
+            grid.add_row("", Text(" " * (column - 1) + "^", style="bold red"))
+    if result.read_as is not None:
+        grid.add_row("read as", result.read_as)
+    grid.add_row("verdict", result.message)
+    if result.diagnosis is not None:
+        grid.add_row("mistake", result.diagnosis.message)
+        if result.diagnosis.hint is not None:
+            grid.add_row("hint", f"read hint {result.diagnosis.hint + 1} of {result.exercise}")
+    where = f" (line {result.line})" if result.line is not None else ""
+    title = Text.assemble(
+        f"{result.exercise} ∂/∂{result.wrt}{where}: ",
+        (result.verdict, VERDICT_STYLES[result.verdict]),
+    )
+    return Panel(grid, title=title, title_align="left", box=box.ROUNDED)
+
+
+def failure_view(failure: FileFailure) -> RenderableType:
+    place = failure.file
+    if failure.line is not None:
+        place += f":{failure.line}" + (f":{failure.column}" if failure.column else "")
+    parts: list[RenderableType] = [
+        Text.assemble(("error: ", "bold red"), f"{place}: {failure.message}")
+    ]
+    if failure.hint:
+        parts.append(Text.assemble(("  hint: ", "bold"), failure.hint))
+    return Group(*parts)

@@ -1,0 +1,206 @@
+"""What `gradtutor check` found: one `Result` per answer, one `Submission` per file, a `Report`.
+
+Plain dataclasses with no behaviour beyond arithmetic and `to_json()`, so that every report format
+(text, JSON, and the CI formats built on them) reads the same facts. `to_json()` writes exactly the
+"gradtutor-report/1" shape of DESIGN.md. The reference derivative is kept (`Result.reference`) for
+a teacher's `--reveal`, but no JSON or view shows it unless asked to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+SCHEMA = "gradtutor-report/1"
+
+Verdict = Literal["correct", "incorrect", "invalid", "missing"]
+SymbolicResult = Literal["equal", "different", "undecided", "timeout"]
+NumericResult = Literal["agree", "disagree"]
+
+VERDICTS: tuple[Verdict, ...] = ("correct", "incorrect", "invalid", "missing")
+
+
+@dataclass(frozen=True)
+class NumericCheck:
+    """The finite-difference check: `points` compared, `max_error` the largest |difference|."""
+
+    result: NumericResult
+    points: int
+    max_error: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"result": self.result, "points": self.points, "max_error": _finite(self.max_error)}
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    """A point where the answer is wrong; `got` is None where the answer is undefined."""
+
+    point: dict[str, float]
+    expected: float | None
+    got: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "point": {name: _finite(value) for name, value in self.point.items()},
+            "expected": _finite(self.expected),
+            "got": _finite(self.got),
+        }
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """The likely mistake: a stable `kind`, a plain-words `message`, the hint index to read."""
+
+    kind: str
+    message: str
+    hint: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "message": self.message, "hint": self.hint}
+
+
+@dataclass(frozen=True)
+class Result:
+    """The verdict on one (exercise, variable) of a submission.
+
+    Beyond the JSON fields: `exercise_set` (for reports grouped by set), `error_column` (1-based
+    column of a refused answer, for a caret), `reference` (the derivative, for `--reveal`) and
+    `seconds` (time spent checking it).
+    """
+
+    exercise: str
+    wrt: str
+    verdict: Verdict
+    points: float
+    max_points: float
+    answer: str | None = None
+    read_as: str | None = None
+    line: int | None = None
+    symbolic: SymbolicResult | None = None
+    numeric: NumericCheck | None = None
+    message: str = ""
+    diagnosis: Diagnosis | None = None
+    counterexample: Counterexample | None = None
+    exercise_set: str | None = None
+    error_column: int | None = None
+    reference: str | None = None
+    seconds: float | None = None
+
+    def to_json(self, reveal: bool = False) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "exercise": self.exercise,
+            "wrt": self.wrt,
+            "verdict": self.verdict,
+            "points": self.points,
+            "max_points": self.max_points,
+            "answer": self.answer,
+            "read_as": self.read_as,
+            "line": self.line,
+            "symbolic": self.symbolic,
+            "numeric": None if self.numeric is None else self.numeric.to_json(),
+            "message": self.message,
+            "diagnosis": None if self.diagnosis is None else self.diagnosis.to_json(),
+            "counterexample": (
+                None if self.counterexample is None else self.counterexample.to_json()
+            ),
+        }
+        if reveal:
+            data["reference"] = self.reference
+        return data
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One answers file graded against the whole collection."""
+
+    file: str
+    student: str | None
+    results: list[Result]
+
+    @property
+    def score(self) -> float:
+        return _total(r.points for r in self.results)
+
+    @property
+    def max_score(self) -> float:
+        return _total(r.max_points for r in self.results)
+
+    def count(self, verdict: Verdict) -> int:
+        return sum(1 for r in self.results if r.verdict == verdict)
+
+    def all_correct(self) -> bool:
+        """Every graded answer correct and nothing refused (an unknown id counts against)."""
+        return all(r.verdict == "correct" for r in self.results)
+
+    def to_json(self, reveal: bool = False) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "student": self.student,
+            "score": self.score,
+            "max_score": self.max_score,
+            "results": [r.to_json(reveal) for r in self.results],
+        }
+
+
+@dataclass(frozen=True)
+class FileFailure:
+    """An answers file that could not be graded at all (unreadable or malformed)."""
+
+    file: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+    hint: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    seed: int
+    submissions: list[Submission]
+    failures: list[FileFailure] = field(default_factory=list)
+
+    def passed(self, min_score: float | None = None) -> bool:
+        """Every submission all correct, or (with `min_score`) scoring at least that many points."""
+        if min_score is None:
+            return all(s.all_correct() for s in self.submissions)
+        return all(s.all_correct() or s.score >= min_score for s in self.submissions)
+
+    def exit_code(self, min_score: float | None = None) -> int:
+        """0 passed, 1 graded and short, 2 a file could not be graded."""
+        if self.failures:
+            return 2
+        return 0 if self.passed(min_score) else 1
+
+    def to_json(self, reveal: bool = False) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "schema": SCHEMA,
+            "seed": self.seed,
+            "submissions": [s.to_json(reveal) for s in self.submissions],
+        }
+        # Only present when a file failed, so that a clean report is exactly the documented shape.
+        if self.failures:
+            data["errors"] = [f.to_json() for f in self.failures]
+        return data
+
+
+def _total(values: Sequence[float] | Any) -> float:
+    # Points are small decimals; rounding keeps 0.1 + 0.2 from printing as 0.30000000000000004.
+    return round(sum(values), 9)
+
+
+def _finite(value: float | None) -> float | None:
+    """JSON has no NaN or infinity: those become null."""
+    if value is None or value != value or value in (float("inf"), float("-inf")):
+        return None
+    return value

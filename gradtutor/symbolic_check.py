@@ -1,0 +1,225 @@
+"""The symbolic half of the verdict: is the answer SymPy's derivative, as a function of real inputs?
+
+Cheap proofs first: the difference is zero as built, after `expand`, after `cancel`; then, when
+kinks are involved, a case analysis on the sides of every kink; `simplify` last, and only when the
+caller says the budget is worth spending (`thorough`). Each step runs under the time budget, and
+`expand`/`cancel` are skipped when a size estimate says they would build a huge polynomial (so that
+`(x + y + 1)^1000` costs nothing even where no alarm can stop SymPy).
+
+Kinks and the tie convention: an answer may differ from the derivative on the set where the
+derivative does not exist (`1(x > 0)` against `1(x >= 0)` for relu). The case analysis proves
+equality on every open region between kink loci; it counts as a proof only when each locus it
+relies on is a kink locus of the *function* (a boundary written by the answer elsewhere would be a
+real difference at points where the derivative exists).
+
+Never `Expr.equals`: it substitutes 0 first and so rejects indicator answers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import sympy
+from sympy.core.relational import Relational
+
+from gradtutor.budget import Budget, BudgetExceeded
+from gradtutor.report import SymbolicResult
+
+# expand() and cancel() are skipped when their result would have more terms than this.
+MAX_EXPANDED_TERMS = 2000
+# The case analysis tries 2^n sign patterns; beyond this many loci it is not attempted.
+MAX_KINK_LOCI = 5
+
+_KINKED = (sympy.Abs, sympy.sign, sympy.Heaviside, sympy.Max, sympy.Min)
+
+
+@dataclass(frozen=True)
+class SymbolicOutcome:
+    """`result` of the comparison; `almost_everywhere` when equality holds off the kink set only."""
+
+    result: SymbolicResult
+    proof: str = ""  # how equality (or difference) was shown: structure, expand, cancel, cases, ...
+    almost_everywhere: bool = False
+
+
+EQUAL = SymbolicOutcome("equal", "structure")
+UNDECIDED = SymbolicOutcome("undecided")
+TIMEOUT = SymbolicOutcome("timeout")
+
+
+def without_dirac(expr: sympy.Expr) -> sympy.Expr:
+    """The derivative off its kink set: DiracDelta (from differentiating a step) is 0 there."""
+    deltas = expr.atoms(sympy.DiracDelta)
+    return expr.xreplace(dict.fromkeys(deltas, sympy.Integer(0))) if deltas else expr
+
+
+def kink_loci(expr: sympy.Expr) -> frozenset[sympy.Expr]:
+    """Canonical expressions p whose zero sets hold the kinks of `expr` (p = 0 at a kink)."""
+    rewritten = _as_piecewise(expr)
+    return frozenset(_locus(r)[1] for r in _relations(rewritten))
+
+
+def compare(
+    answer: sympy.Expr,
+    reference: sympy.Expr,
+    loci: frozenset[sympy.Expr],
+    budget: Budget,
+    *,
+    thorough: bool = False,
+) -> SymbolicOutcome:
+    """Compare `answer` with `reference` (the derivative) within `budget`.
+
+    `loci` are the kink loci of the function; `thorough` allows `simplify` with what is left of
+    the budget. "different" is returned only for a difference that is a nonzero number.
+    """
+    try:
+        with budget.limit():
+            return _compare(answer, reference, loci, budget, thorough)
+    except BudgetExceeded:
+        return TIMEOUT
+
+
+def _compare(
+    answer: sympy.Expr,
+    reference: sympy.Expr,
+    loci: frozenset[sympy.Expr],
+    budget: Budget,
+    thorough: bool,
+) -> SymbolicOutcome:
+    difference = answer - reference
+    if difference == 0:
+        return EQUAL
+    small = expansion_size(difference) <= MAX_EXPANDED_TERMS
+    steps: list[tuple[str, Callable[[sympy.Expr], sympy.Expr]]] = (
+        [("expand", sympy.expand), ("cancel", sympy.cancel)] if small else []
+    )
+    for name, step in steps:
+        reduced = step(difference)
+        if reduced == 0:
+            return SymbolicOutcome("equal", name)
+        if reduced.is_number and reduced.is_zero is False:
+            return SymbolicOutcome("different", name)
+    if difference.has(*_KINKED, sympy.Piecewise) and small:
+        outcome = _by_cases(answer, reference, loci)
+        if outcome is not None:
+            return outcome
+    if thorough and budget.interruptible:
+        if sympy.simplify(difference) == 0:
+            return SymbolicOutcome("equal", "simplify")
+        if sympy.simplify(_as_piecewise(difference)) == 0:
+            return SymbolicOutcome("equal", "simplify")
+    return UNDECIDED
+
+
+# --- cost estimate --------------------------------------------------------------------------------
+
+
+def expansion_size(expr: sympy.Basic) -> int:
+    """An upper estimate of how many terms `expand(expr)` builds, capped just past the limit."""
+    cap = MAX_EXPANDED_TERMS + 1
+    if not expr.args:
+        return 1
+    if expr.is_Add:
+        return min(cap, sum(expansion_size(a) for a in expr.args))
+    if expr.is_Mul:
+        return min(cap, math.prod(expansion_size(a) for a in expr.args))
+    if expr.is_Pow:
+        base, exponent = expr.args
+        terms = expansion_size(base)
+        if exponent.is_Integer and abs(int(exponent)) > 1 and terms > 1:
+            # Monomials of degree n in k terms: C(n + k − 1, k − 1).
+            n = abs(int(exponent))
+            return min(cap, math.comb(n + terms - 1, terms - 1))
+        return min(cap, terms * expansion_size(exponent))
+    # A function is one term, but expand() works inside its arguments.
+    return max(expansion_size(a) for a in expr.args)
+
+
+# --- case analysis on the sides of the kinks ------------------------------------------------------
+
+
+def _as_piecewise(expr: sympy.Expr) -> sympy.Expr:
+    if not expr.has(*_KINKED):
+        return expr
+    return expr.rewrite(sympy.Piecewise)
+
+
+def _relations(expr: sympy.Basic) -> set[Relational]:
+    return {r for r in expr.atoms(Relational) if not _locus(r)[1].is_number}
+
+
+def _locus(relation: Relational) -> tuple[int, sympy.Expr]:
+    """(s, p) with lhs − rhs = c·p: c a constant of sign s, p canonical (primitive, sign fixed)."""
+    content, primitive = sympy.expand(relation.lhs - relation.rhs).as_content_primitive()
+    sign = 1 if content > 0 else -1
+    if primitive.could_extract_minus_sign():
+        return -sign, -primitive
+    return sign, primitive
+
+
+def _truth(relation: Relational, side: int) -> bool:
+    """Whether `relation` holds where its locus has sign `side` (±1, off the locus itself)."""
+    if isinstance(relation, sympy.Eq):
+        return False
+    if isinstance(relation, sympy.Ne):
+        return True
+    sign, _ = _locus(relation)
+    positive = sign * side > 0
+    return positive if isinstance(relation, (sympy.Gt, sympy.Ge)) else not positive
+
+
+def _contained(locus: sympy.Expr, loci: Iterable[sympy.Expr]) -> bool:
+    """Whether the zero set of `locus` lies inside the zero set of one of `loci`."""
+    symbols = locus.free_symbols
+    for kink in loci:
+        if kink == locus:
+            return True
+        _, denominator = sympy.fraction(sympy.cancel(kink / locus))
+        if not (denominator.free_symbols & symbols) and denominator != 0:
+            return True
+    return False
+
+
+def _empty_region(loci: list[sympy.Expr], sides: tuple[int, ...]) -> bool:
+    """Whether no real point has these signs of these loci (decided for one variable only)."""
+    symbols = set().union(*(locus.free_symbols for locus in loci))
+    if len(symbols) != 1:
+        return False
+    region = sympy.And(
+        *(locus > 0 if side > 0 else locus < 0 for locus, side in zip(loci, sides, strict=True))
+    )
+    try:
+        return bool(region.as_set() == sympy.EmptySet)
+    except (NotImplementedError, TypeError, ValueError):
+        return False
+
+
+def _by_cases(
+    answer: sympy.Expr, reference: sympy.Expr, loci: frozenset[sympy.Expr]
+) -> SymbolicOutcome | None:
+    """Equality on every open region between kink loci, or None when it cannot be shown."""
+    difference = _as_piecewise(answer) - _as_piecewise(reference)
+    relations = _relations(difference)
+    by_locus: dict[sympy.Expr, list[Relational]] = {}
+    for relation in relations:
+        by_locus.setdefault(_locus(relation)[1], []).append(relation)
+    if not by_locus or len(by_locus) > MAX_KINK_LOCI:
+        return None
+    if not all(locus.is_number or _contained(locus, loci) for locus in by_locus):
+        return None
+    ordered = list(by_locus)
+    for sides in itertools.product((1, -1), repeat=len(ordered)):
+        truths = {
+            relation: sympy.true if _truth(relation, side) else sympy.false
+            for locus, side in zip(ordered, sides, strict=True)
+            for relation in by_locus[locus]
+        }
+        region = difference.xreplace(truths)
+        if region == 0 or sympy.expand(region) == 0 or sympy.cancel(region) == 0:
+            continue
+        if not _empty_region(ordered, sides):
+            return None
+    return SymbolicOutcome("equal", "cases", almost_everywhere=True)
