@@ -254,5 +254,88 @@ def homework_init_command(
         typer.echo(f"  {path.relative_to(directory)}")
 
 
+ExerciseSourceOption = Annotated[
+    Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time
+    typer.Option(
+        "--exercises",
+        metavar="PATH",
+        help="An exercise file or folder. Default: $GRADTUTOR_EXERCISES, else the shipped "
+        "curriculum.",
+    ),
+]
+
+
+@app.command("list")
+def list_command(
+    set_id: Annotated[
+        Optional[str],  # noqa: UP045 - Typer reads the annotation at run time
+        typer.Option("--set", metavar="SET", help="List only this set."),
+    ] = None,
+    output: Annotated[
+        TextOrJson, typer.Option("--format", help="Output format.")
+    ] = TextOrJson.text,
+    exercises: ExerciseSourceOption = None,
+) -> None:
+    """List the exercises in curriculum order: id, title, set and what each asks for."""
+    from gradtutor.exercises import load_collection
+
+    with reported_errors():
+        collection = load_collection(exercises)
+        chosen = collection.get_set(set_id).exercises if set_id else collection.exercises
+    if output is TextOrJson.json:
+        print_json([exercise.to_json() for exercise in chosen])
+    else:
+        from gradtutor.render import make_console
+        from gradtutor.render.exercises import exercise_table
+
+        make_console().print(exercise_table(chosen))
+
+
+@app.command("show")
+def show_command(
+    exercise_id: Annotated[str, typer.Argument(metavar="ID", help="The exercise to show.")],
+    exercises: ExerciseSourceOption = None,
+) -> None:
+    """Show one exercise: its prompt, its function, the partials it asks for, its hints' count."""
+    from gradtutor.exercises import load_collection
+
+    with reported_errors():
+        exercise = load_collection(exercises).get(exercise_id)
+    from gradtutor.render import make_console
+    from gradtutor.render.exercises import exercise_view
+
+    make_console().print(exercise_view(exercise))
+
+
+@app.command("validate")
+def validate_command(
+    paths: Annotated[
+        Optional[list[Path]],  # noqa: UP045 - Typer reads the annotation at run time
+        typer.Argument(
+            metavar="[PATH]...",
+            help="Exercise files or folders. Default: --exercises, $GRADTUTOR_EXERCISES, else "
+            "the shipped curriculum.",
+        ),
+    ] = None,
+    exercises: ExerciseSourceOption = None,
+) -> None:
+    """Check exercise files for authors: exit 0 clean, 1 problems found, 2 unreadable input.
+
+    Everything the loader checks (each problem with file:line:column), and also that each
+    function is defined at most sample points of its domain and that SymPy's derivative agrees
+    with finite differences of the function there.
+    """
+    from gradtutor.exercises import exercises_path, validate_paths
+
+    with reported_errors():
+        validation = validate_paths(paths or [exercises_path(exercises)])
+    from gradtutor.render import make_console
+    from gradtutor.render.exercises import validation_view
+
+    # Soft wrap: one unbroken line per problem, so that editors and CI read file:line:column.
+    make_console().print(validation_view(validation), soft_wrap=True)
+    raise typer.Exit(0 if validation.ok else 1)
+
+
 def main() -> None:
     app()
