@@ -54,12 +54,17 @@ from gradtutor.report import (
 )
 from gradtutor.symbolic import to_sympy
 from gradtutor.symbolic_check import UNDECIDED, SymbolicOutcome, compare
+from gradtutor.witness import boundary_points
 
 DEFAULT_TIMEOUT = 2.0
 # How many disagreeing points are re-evaluated with 40 digits before a verdict.
 MAX_CONFIRMATIONS = 4
 # 40-digit spot checks of agreeing answers (they catch rounded decimals such as 0.333).
 SPOT_CHECKS = 3
+# Looking for more evidence may overrun a spent budget by this much (it is float64 and mpmath).
+EVIDENCE_SECONDS = 0.5
+# The symbolic check leaves this share of the budget for the evidence after it.
+SYMBOLIC_SHARE = 0.8
 EPS = float(np.finfo(np.float64).eps)
 _VERDICT_CACHE_SIZE = 20_000
 
@@ -236,7 +241,8 @@ class _Decider:
             return SymbolicOutcome("timeout")
         if reference is None:
             return UNDECIDED
-        return compare(self.answer, reference, self.context.loci, self.budget, thorough=thorough)
+        budget = Budget(self.budget.remaining() * SYMBOLIC_SHARE)
+        return compare(self.answer, reference, self.context.loci, budget, thorough=thorough)
 
     def numeric(self) -> _Comparison:
         samples = self.context.samples
@@ -245,36 +251,45 @@ class _Decider:
         tolerance = samples.error + _finite_or_inf(rounding(self.tree, samples.points))
         error = np.abs(self.values - samples.estimate)
         outliers = _worst_first(error, tolerance)
-        refuted = 0
-        for index in outliers[:MAX_CONFIRMATIONS]:
-            counterexample = self.confirm(samples.point(index), samples.estimate[index])
-            if counterexample is not None:
-                check = NumericCheck("disagree", samples.size, _largest(error))
-                return _Comparison(check, counterexample, refuted)
-            refuted += 1
-        if len(outliers) > MAX_CONFIRMATIONS:
-            # Too many disagreements to blame on float64: take the finite difference's word.
-            index = outliers[MAX_CONFIRMATIONS]
+        refuted: list[int] = []
+        try:
+            with self.budget.limit():
+                for index in outliers:
+                    point, estimate = samples.point(index), float(samples.estimate[index])
+                    counterexample = self.confirm(point, estimate, float(tolerance[index]))
+                    if counterexample is not None:
+                        check = NumericCheck("disagree", samples.size, _largest(error))
+                        return _Comparison(check, counterexample, len(refuted))
+                    refuted.append(index)
+        except BudgetExceeded:
+            # No time to recheck in 40 digits: the finite difference's word stands.
+            index = outliers[len(refuted)]
             counterexample = Counterexample(
                 samples.point(index), float(samples.estimate[index]), _float(self.values[index])
             )
             check = NumericCheck("disagree", samples.size, _largest(error))
-            return _Comparison(check, counterexample, refuted)
+            return _Comparison(check, counterexample, len(refuted))
         kept = np.ones(samples.size, dtype=bool)
-        kept[outliers] = False
+        kept[refuted] = False
         check = NumericCheck("agree", int(kept.sum()), _largest(error[kept]))
-        return _Comparison(check, None, refuted)
+        return _Comparison(check, None, len(refuted))
 
-    def confirm(self, point: dict[str, float], estimate: float) -> Counterexample | None:
-        """A counterexample at `point` if 40-digit evaluation confirms the difference there."""
+    def confirm(
+        self, point: dict[str, float], estimate: float, tolerance: float
+    ) -> Counterexample | None:
+        """A counterexample at `point` if 40-digit evaluation confirms a difference there.
+
+        SymPy's derivative is evaluated in 40 digits; where it has no value, the derivative's
+        `estimate` (finite difference or float64) stands, with its `tolerance`.
+        """
         got = evaluate_precise(self.tree, point)
         expected = self.precise_reference(point)
         if expected is None:
-            # No exact derivative here: the finite difference stands, rounded values aside.
-            expected = estimate
-            if got is not None and abs(got - expected) <= 8 * EPS * (abs(got) + abs(expected)):
+            if not math.isfinite(estimate):
                 return None
-            return Counterexample(point, expected, got)
+            if got is not None and abs(got - estimate) <= tolerance:
+                return None
+            return Counterexample(point, estimate, got)
         if got is None:
             return Counterexample(point, expected, None)
         if abs(got - expected) <= 4 * EPS * max(abs(got), abs(expected)) + 1e-300:
@@ -288,7 +303,18 @@ class _Decider:
     extra_points = 0
 
     def more_evidence(self) -> Counterexample | None:
-        """Compare with SymPy's derivative at many more points, and in 40 digits at a few."""
+        """A counterexample found by looking harder, or None.
+
+        SymPy's derivative in float64 at many more points; 40 digits at a few sample points
+        (rounded decimals); and points on the answer's own kinks, which random points miss.
+        """
+        try:
+            with Budget(max(self.budget.remaining(), EVIDENCE_SECONDS)).limit():
+                return self._more_evidence()
+        except BudgetExceeded:
+            return None
+
+    def _more_evidence(self) -> Counterexample | None:
         extra = self.context.extra
         if extra is None:
             return None
@@ -298,15 +324,16 @@ class _Decider:
         defined = np.isfinite(reference)
         self.extra_points = int(defined.sum())
         error = np.where(defined, np.abs(values - reference), 0.0)
-        for index in _worst_first(error, np.where(defined, tolerance, np.inf))[:MAX_CONFIRMATIONS]:
+        for index in _worst_first(error, np.where(defined, tolerance, np.inf)):
             point = {name: float(column[index]) for name, column in points.items()}
-            counterexample = self.confirm(point, float(reference[index]))
+            counterexample = self.confirm(point, float(reference[index]), float(tolerance[index]))
             if counterexample is not None:
                 return counterexample
         samples = self.context.samples
-        for index in range(min(SPOT_CHECKS, samples.size)):
-            counterexample = self.confirm(samples.point(index), float(samples.estimate[index]))
-            if counterexample is not None and self.context.reference_tree is not None:
+        spots = [samples.point(i) for i in range(min(SPOT_CHECKS, samples.size))]
+        for point in [*spots, *boundary_points(self.tree, self.context)]:
+            counterexample = self.confirm(point, math.nan, 0.0)
+            if counterexample is not None:
                 return counterexample
         return None
 
@@ -328,9 +355,15 @@ class _Decider:
             message = (
                 f"Correct: {_PROOFS.get(outcome.proof, 'SymPy shows it equals the derivative')}"
             )
-            message += (
-                f", and it agrees with finite differences at {points} points." if points else "."
-            )
+            if check is not None and check.result == "disagree":
+                message += (
+                    ". The finite-difference check disagrees (float64 cannot evaluate this form "
+                    "accurately at the sample points); the symbolic proof decides."
+                )
+            elif points:
+                message += f", and it agrees with finite differences at {points} points."
+            else:
+                message += "."
             if comparison.refuted:
                 message += (
                     f" ({comparison.refuted} points where float64 differences disagreed were "
@@ -369,20 +402,20 @@ class _Decider:
         message = "Incorrect"
         if counterexample is not None:
             where = _point_text(counterexample.point)
+            expected, got = _pair_text(counterexample.expected, counterexample.got)
             if counterexample.got is None:
                 message += (
-                    f": your answer is undefined at {where}, where the derivative is "
-                    f"{_value_text(counterexample.expected)}."
+                    f": your answer is undefined at {where}, where the derivative is {expected}."
                 )
             else:
-                message += (
-                    f": at {where} the derivative is {_value_text(counterexample.expected)} "
-                    f"but your answer gives {_value_text(counterexample.got)}."
-                )
+                message += f": at {where} the derivative is {expected} but your answer gives {got}."
         else:
             message += ": SymPy shows it differs from the derivative by a nonzero constant."
         if check is not None and check.result == "agree":
-            message += " (It agrees at the finite-difference sample points, so look closely.)"
+            message += (
+                " It agrees with finite differences at the sample points: the difference is "
+                "small, or only in a narrow region."
+            )
         diagnosis = diagnose(self.context, self.tree, self.values)
         return Decision("incorrect", symbolic, check, message, diagnosis, counterexample)
 
@@ -417,8 +450,13 @@ def _float(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def _value_text(value: float | None) -> str:
-    return "undefined" if value is None else f"{value:.6g}"
+def _pair_text(expected: float | None, got: float | None) -> tuple[str, str]:
+    """Both values with just enough digits (6 to 17) to show that they differ."""
+    for digits in (6, 9, 12, 17):
+        texts = tuple("undefined" if v is None else f"{v:.{digits}g}" for v in (expected, got))
+        if texts[0] != texts[1]:
+            break
+    return texts[0], texts[1]
 
 
 def _point_text(point: dict[str, float]) -> str:
@@ -452,7 +490,8 @@ def grade_submission(
     Unanswered partials are `missing`; entries for unknown exercises or variables are reported
     as `invalid` with no points at stake; one answer that fails never stops the others.
     """
-    exercises = list(collection.exercises)
+    # Exercises with per-student numbers (params) are graded against this student's variant.
+    exercises = [_variant(exercise, answers.student) for exercise in collection.exercises]
     by_id = {exercise.id: exercise for exercise in exercises}
     given: dict[tuple[str, str], AnswerEntry] = {}
     stray: list[Result] = []
@@ -469,7 +508,27 @@ def grade_submission(
         for wrt in exercise.ask:
             answered = given.get((exercise.id, wrt))
             results.append(_grade_one(exercise, wrt, answered, seed, timeout))
+    results = [_with_variant(result, by_id[result.exercise], answers.student) for result in results]
     return Submission(answers.file, answers.student, results + stray)
+
+
+def _variant(exercise: Any, student: str | None) -> Any:
+    """The student's variant of an exercise with params; any other exercise as it is."""
+    return exercise.for_student(student) if getattr(exercise, "params", None) else exercise
+
+
+def _with_variant(result: Result, exercise: Any, student: str | None) -> Result:
+    """Record which variant was graded; without a student, say that it was the base one."""
+    variant = getattr(exercise, "variant", None)
+    if not variant:
+        return result
+    if student is None:
+        note = (
+            "This exercise gives each student their own numbers, and the answers file names no "
+            "`student:`, so it was graded against the base numbers."
+        )
+        return replace(result, variant=dict(variant), message=f"{result.message} {note}".strip())
+    return replace(result, variant=dict(variant))
 
 
 def _place(entry: AnswerEntry, by_id: dict[str, Any]) -> tuple[str, str] | Result:
@@ -606,8 +665,11 @@ def run_check(
     variables: Sequence[str] | None = None,
     seed: int = 0,
     timeout: float = DEFAULT_TIMEOUT,
+    jobs: int = 1,
 ) -> Report:
     """`gradtutor check`: answers files against a collection, or one inline answer.
+
+    `jobs` > 1 grades the files in that many worker processes (`gradtutor.grading`).
 
     Raises `GradtutorError` (exit 2) for a request that cannot run: no input, both kinds of
     input, a negative seed or timeout, exercises that cannot be loaded.
@@ -616,6 +678,8 @@ def run_check(
         raise GradtutorError(f"--seed must be 0 or more, not {seed}")
     if not timeout > 0:
         raise GradtutorError(f"--timeout must be more than 0 seconds, not {timeout}")
+    if jobs < 1:
+        raise GradtutorError(f"--jobs must be 1 or more, not {jobs}")
     inline = function is not None or answer is not None
     if inline and answer_files:
         raise GradtutorError(
@@ -636,6 +700,7 @@ def run_check(
             "(--function F --wrt x --answer A)",
         )
     from gradtutor.exercises import load_collection
+    from gradtutor.grading import grade_files_parallel
 
     collection = load_collection(exercises)
-    return grade_files(collection, answer_files, seed=seed, timeout=timeout)
+    return grade_files_parallel(collection, answer_files, seed=seed, timeout=timeout, jobs=jobs)

@@ -148,13 +148,18 @@ class ExerciseContext:
 
     @cached_property
     def extra(self) -> tuple[dict[str, Array], Array, Array] | None:
-        """More points with SymPy's derivative and its rounding there (None without a tree)."""
+        """More points with SymPy's derivative and its rounding there (None without a tree).
+
+        The derivative is NaN where the function is undefined: a formula for the derivative
+        may extend beyond the function (1/x beyond log x), and nothing is asked of it there.
+        """
         if self.reference_tree is None:
             return None
         points = sample_points(
             self.variables, self.spec.domain_map, EXTRA_SAMPLE, self.seed + EXTRA_SEED_OFFSET
         )
-        values = evaluate(self.reference_tree, points)
+        defined = np.isfinite(evaluate(self.tree, points))
+        values = np.where(defined, evaluate(self.reference_tree, points), np.nan)
         return points, values, rounding(self.reference_tree, points)
 
     def _samples(self) -> Samples:

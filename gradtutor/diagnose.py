@@ -101,6 +101,14 @@ def _found(
     for mistake in mistakes(context):
         if _matches(values, mistake.values):
             yield mistake.kind, mistake.message
+    if _rounded(answer, values, reference):
+        yield (
+            "rounded",
+            (
+                "Your answer is close to the derivative but not equal: write exact values "
+                "(1/3, pi, sqrt(2)) instead of rounded decimals."
+            ),
+        )
     factor = _constant_factor(values, reference)
     if factor is not None:
         if factor == -1:
@@ -116,14 +124,15 @@ def _found(
                     "factors (a coefficient or exponent brought down, dropped or doubled)."
                 ),
             )
-    if _has_decimal(answer) and _close(values, reference, ROUNDED_RTOL):
-        yield (
-            "rounded",
-            (
-                "Your answer is close to the derivative but not equal: write exact values "
-                "(1/3, pi, sqrt(2)) instead of rounded decimals."
-            ),
-        )
+
+
+def _rounded(answer: Node, values: Array, reference: Array) -> bool:
+    """Written with decimals, near the derivative everywhere, yet not equal at the points."""
+    return (
+        _has_decimal(answer)
+        and _close(values, reference, ROUNDED_RTOL)
+        and not _close(values, reference, MATCH_RTOL)
+    )
 
 
 # --- comparing values -----------------------------------------------------------------------------
