@@ -265,6 +265,106 @@ ExerciseSourceOption = Annotated[
 ]
 
 
+ProgressFileOption = Annotated[
+    Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time
+    typer.Option(
+        "--progress",
+        metavar="FILE",
+        help="The progress file. Default: progress.sqlite3 in $GRADTUTOR_HOME, else in your "
+        "user data folder.",
+    ),
+]
+
+
+@app.command("practice")
+def practice_command(
+    set_id: Annotated[
+        Optional[str],  # noqa: UP045 - Typer reads the annotation at run time
+        typer.Option("--set", metavar="SET", help="Practise only this set."),
+    ] = None,
+    exercise: Annotated[
+        Optional[str],  # noqa: UP045 - Typer reads the annotation at run time
+        typer.Option("--exercise", metavar="ID", help="Start with this exercise."),
+    ] = None,
+    exercises: ExerciseSourceOption = None,
+    progress: ProgressFileOption = None,
+) -> None:
+    """Practise: answer each partial derivative, with hints and steps on demand.
+
+    Starts at your next unfinished exercise (or, when you keep missing one rule, another
+    exercise on it). At the prompt type an answer, or: hint (or ?), steps, skip, help, quit.
+    Every answer is saved at once; an answer that cannot be read is recorded but not counted as
+    an attempt. Without a terminal, reads one answer or command per line and prints plain text.
+    """
+    from gradtutor.terminal import practice
+
+    with reported_errors():
+        practice(set_id=set_id, exercise_id=exercise, exercises=exercises, progress=progress)
+
+
+@app.command("progress")
+def progress_command(
+    exercises: ExerciseSourceOption = None,
+    progress: ProgressFileOption = None,
+    output: Annotated[
+        TextOrJson, typer.Option("--format", help="Output format.")
+    ] = TextOrJson.text,
+) -> None:
+    """Show your progress: solved, revealed and attempted per set, and mastery per rule.
+
+    An exercise is solved when every partial was answered correctly before its steps were shown,
+    revealed when the steps were shown first, attempted when tried, else new.
+    """
+    from gradtutor.progress import read_report
+
+    with reported_errors():
+        report, path = read_report(exercises, progress)
+    if output is TextOrJson.json:
+        print_json(report.to_json())
+    else:
+        from gradtutor.render import make_console
+        from gradtutor.render.progress import progress_view
+
+        make_console().print(progress_view(report, path), crop=False)  # a long path stays whole
+
+
+@app.command("reset")
+def reset_command(
+    exercise: Annotated[
+        Optional[str],  # noqa: UP045 - Typer reads the annotation at run time
+        typer.Argument(metavar="[ID]", help="The exercise whose progress to forget."),
+    ] = None,
+    all_progress: Annotated[
+        bool, typer.Option("--all", help="Forget the progress on every exercise.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    exercises: ExerciseSourceOption = None,
+    progress: ProgressFileOption = None,
+) -> None:
+    """Forget your progress on one exercise (ID) or on all (--all), after asking you."""
+    from gradtutor.progress import plan_reset
+    from gradtutor.terminal import stdin_is_terminal
+
+    with reported_errors():
+        if (exercise is None) == (not all_progress) or (exercise and all_progress):
+            raise GradtutorError(
+                "say what to reset", "give an exercise id, or --all for everything (not both)"
+            )
+        plan = plan_reset(exercise, exercises, progress)
+        if plan.rows == 0:
+            typer.echo(f"Nothing to forget: no records for {exercise or 'any exercise'}.")
+            return
+        if not yes:
+            if not stdin_is_terminal():
+                raise GradtutorError(
+                    f"not resetting {plan.describe()} without confirmation",
+                    "standard input is not a terminal: add --yes to confirm",
+                )
+            typer.confirm(f"Forget {plan.describe()}?", abort=True)
+        removed = plan.apply()
+    typer.echo(f"Forgot {removed} records.")
+
+
 @app.command("list")
 def list_command(
     set_id: Annotated[

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Literal, Protocol
+from typing import Literal
 
 from gradtutor.errors import GradtutorError, ParseError
 from gradtutor.exercises import Collection, Exercise
@@ -32,19 +32,13 @@ from gradtutor.progress import (
     progress_by_exercise,
     struggling_rules,
 )
+from gradtutor.report import Result
+from gradtutor.steps import Derivation
 
-
-class CheckResult(Protocol):
-    """What the session needs of a check (`gradtutor.check.Result` fits)."""
-
-    @property
-    def verdict(self) -> str: ...
-
-
-CheckAnswer = Callable[[Exercise, str, str], CheckResult]
-# The step-by-step derivation of an exercise's function with respect to a variable; the session
-# passes it to the renderer untouched.
-Derive = Callable[[Exercise, str], Any]
+# Checks one answer: (exercise, variable, answer) -> Result (`gradtutor.check.check_answer`).
+CheckAnswer = Callable[[Exercise, str, str], Result]
+# The step-by-step derivative of an exercise's function by a variable (`gradtutor.steps.derive`).
+Derive = Callable[[Exercise, str], Derivation]
 
 EndReason = Literal["quit", "end of input", "interrupted", "complete"]
 
@@ -92,7 +86,7 @@ class AnswerChecked:
     exercise: Exercise
     wrt: str
     answer: str
-    result: Any  # the check's Result, for the renderer
+    result: Result
     hints_shown: int  # hints shown so far, so a diagnosis can point at the right one
 
 
@@ -124,7 +118,7 @@ class NoMoreHints:
 class StepsShown:
     exercise: Exercise
     wrt: str
-    derivation: Any  # the step engine's Derivation, for the renderer
+    derivation: Derivation
     revealed: bool  # shown before this partial was answered: the exercise is now revealed
 
 
@@ -436,8 +430,10 @@ class PracticeSession:
         except GradtutorError as error:
             return [self._refused(text, error)]
         if result.verdict not in ("correct", "incorrect"):
-            message = getattr(result, "message", "") or "the answer was refused"
-            return [self._refused(text, GradtutorError(message))]
+            message = result.message or "the answer was refused"
+            column = result.error_column
+            refusal = GradtutorError(message) if column is None else ParseError(message, column)
+            return [self._refused(text, refusal)]
         verdict: Verdict = "correct" if result.verdict == "correct" else "incorrect"
         self.store.record_answer(exercise.id, wrt, text, verdict, current.hints_shown)
         self._tally.attempts += 1

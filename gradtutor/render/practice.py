@@ -1,0 +1,306 @@
+"""How a practice session looks: one view per session event.
+
+Two looks: on a terminal, colour, rules and panels; `plain=True` (standard input or output not a
+terminal, or `NO_COLOR`) gives the same words as plain lines, with no colour and no box drawing, so
+that a transcript of a piped session reads well and can be compared in tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Group, RenderableType
+from rich.padding import Padding
+from rich.rule import Rule
+from rich.text import Text
+
+from gradtutor.errors import GradtutorError, ParseError
+from gradtutor.exercises import Exercise
+from gradtutor.expr import to_pretty
+from gradtutor.practice import (
+    AllFinished,
+    AlreadySolved,
+    AnswerChecked,
+    AnswerRefused,
+    Event,
+    ExerciseShown,
+    ExerciseSolved,
+    HelpShown,
+    HintShown,
+    NoMoreHints,
+    PartialSolved,
+    SessionStarted,
+    Skipped,
+    StepsShown,
+    StepsUnavailable,
+    Summary,
+)
+from gradtutor.render import caret_under
+from gradtutor.report import Counterexample, Result
+
+INDENT = "  "
+
+
+def partial(wrt: str) -> str:
+    return f"∂f/∂{wrt}"
+
+
+def _number(value: float | None) -> str:
+    return "undefined" if value is None else f"{value:.6g}"
+
+
+def _point(point: dict[str, float]) -> str:
+    return ", ".join(f"{name} = {value:.4g}" for name, value in point.items())
+
+
+def _and(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _line(*parts: str | tuple[str, str], indent: str = INDENT) -> Text:
+    return Text.assemble(indent, *parts)
+
+
+# --- the views -----------------------------------------------------------------------------------
+
+
+def session_started_view(event: SessionStarted) -> RenderableType:
+    return Text.assemble(
+        ("gradtutor practice", "bold"),
+        f" · {event.finished} of {event.total} exercises finished · type help for the commands",
+    )
+
+
+def exercise_view(event: ExerciseShown, plain: bool = False) -> RenderableType:
+    exercise = event.exercise
+    heading = f"Exercise {event.number} of {event.total} · {exercise.set} · {exercise.id}"
+    function = Text.assemble(
+        f"f({', '.join(exercise.variables)}) = ", (to_pretty(exercise.tree), "bold")
+    )
+    asked = _and([partial(name) for name in exercise.ask])
+    task = f"Find {asked}" + (", one at a time." if len(exercise.ask) > 1 else ".")
+    parts: list[RenderableType] = []
+    if event.reason:
+        parts.append(Text(f"({event.reason})", style="yellow"))
+    parts += [
+        Text(exercise.title, style="bold"),
+        Text(exercise.prompt),
+        Padding(function, (1, 0, 1, 2)),
+        Text(task),
+    ]
+    if event.done_before:
+        done = _and([partial(name) for name in event.done_before])
+        parts.append(Text(f"{done} answered in an earlier session.", style="dim"))
+    if plain:
+        return Group(Text(""), Text(f"== {heading} =="), *parts)
+    return Group(Text(""), Rule(heading, align="left", style="cyan"), *parts)
+
+
+def _counterexample_view(counterexample: Counterexample) -> Text:
+    return _line(
+        f"at {_point(counterexample.point)}: the derivative is "
+        f"{_number(counterexample.expected)}, your answer gives {_number(counterexample.got)}",
+        indent=INDENT * 2,
+    )
+
+
+def answer_view(event: AnswerChecked, plain: bool = False) -> RenderableType:
+    result: Result = event.result
+    parts: list[RenderableType] = []
+    if result.read_as:
+        parts.append(_line(("read as ", "dim"), result.read_as))
+    correct = result.verdict == "correct"
+    mark = "" if plain else ("✓ " if correct else "✗ ")
+    verdict = Text.assemble(
+        INDENT, (f"{mark}{result.verdict}", "bold green" if correct else "bold red")
+    )
+    if result.message and not correct:
+        verdict.append(f": {result.message}")
+    parts.append(verdict)
+    if result.counterexample is not None:
+        parts.append(_counterexample_view(result.counterexample))
+    if result.diagnosis is not None:
+        diagnosis = _line(result.diagnosis.message, indent=INDENT * 2)
+        pointer = _hint_pointer(event.exercise, result.diagnosis.hint, event.hints_shown)
+        if pointer:
+            diagnosis.append(f" ({pointer})", style="dim")
+        parts.append(diagnosis)
+    if not correct:
+        parts.append(_line(("try again, or type hint or steps", "dim"), indent=INDENT * 2))
+    return Group(*parts)
+
+
+def _hint_pointer(exercise: Exercise, hint: int | None, shown: int) -> str | None:
+    """Where the hint named by a diagnosis (0-based) is: above, or one `hint` away."""
+    if hint is None or not 0 <= hint < len(exercise.hints):
+        return None
+    number = hint + 1
+    if number <= shown:
+        return f"see hint {number} above"
+    return f"hint {number} covers this: type hint" + ("" if number == shown + 1 else " again")
+
+
+def refused_view(event: AnswerRefused) -> RenderableType:
+    error: GradtutorError = event.error
+    parts: list[RenderableType] = [
+        _line(("could not read that: ", "bold red"), error.message),
+    ]
+    if isinstance(error, ParseError):
+        parts.append(caret_under(event.answer, error.column, indent=INDENT * 2))
+    if error.hint:
+        parts.append(_line(("hint: ", "bold"), error.hint, indent=INDENT * 2))
+    parts.append(_line(("(not counted as an attempt)", "dim"), indent=INDENT * 2))
+    return Group(*parts)
+
+
+def hint_view(event: HintShown | NoMoreHints) -> RenderableType:
+    if isinstance(event, HintShown):
+        return _line((f"hint {event.number} of {event.total}: ", "bold yellow"), event.text)
+    if event.total == 0:
+        return _line("This exercise has no hints; type steps to see the derivation.")
+    return _line(
+        f"No more hints ({event.total} of {event.total} shown); type steps to see the derivation."
+    )
+
+
+def steps_view(event: StepsShown, plain: bool = False) -> RenderableType:
+    from gradtutor.render.steps import derivation_view
+
+    parts = [derivation_view(event.derivation, plain=plain)]
+    if event.revealed:
+        note = "(Seen before answering: this exercise now counts as revealed, not solved.)"
+        parts.append(Text(note, style="dim"))
+    return Padding(Group(*parts), (0, 0, 0, 2))
+
+
+def steps_unavailable_view(event: StepsUnavailable) -> RenderableType:
+    return _line(f"No step-by-step derivation of {partial(event.wrt)}: {event.message}")
+
+
+def partial_solved_view(event: PartialSolved) -> RenderableType:
+    return _line(f"{partial(event.wrt)} done; now {partial(event.next_wrt)}.")
+
+
+def solved_view(event: ExerciseSolved) -> RenderableType:
+    if event.revealed:
+        head = Text("Done; with the steps seen first, it counts as revealed.", style="bold")
+    else:
+        head = Text(f"Solved: {event.exercise.title}.", style="bold green")
+    return Group(
+        head,
+        Text("Type steps for a tidy derivation, or press Enter for the next exercise."),
+    )
+
+
+def skipped_view(event: Skipped) -> RenderableType:
+    return Text(f"Skipped {event.exercise.id}; it will be offered again in a later session.")
+
+
+def already_solved_view(event: AlreadySolved) -> RenderableType:
+    return Text(
+        "This exercise is done: press Enter for the next one, type steps for the derivation, "
+        "or quit to stop."
+    )
+
+
+def help_view(event: HelpShown) -> RenderableType:
+    if event.asking:
+        rows = [
+            ("an answer", f"a formula in {', '.join(event.variables)}, e.g. 2x*y or 3cos(3x)"),
+            ("hint or ?", "the next hint (they reveal more each time)"),
+            ("steps", "the step-by-step derivation (the exercise then counts as revealed)"),
+            ("skip", "leave this exercise for later"),
+        ]
+    else:
+        rows = [
+            ("Enter or next", "the next exercise"),
+            ("steps", "a tidy derivation of this exercise"),
+        ]
+    rows += [("help", "this list"), ("quit", "end the session (Ctrl-D and Ctrl-C too)")]
+    width = max(len(name) for name, _ in rows)
+    lines = [_line((name.ljust(width), "bold"), "  ", text) for name, text in rows]
+    notes = [
+        _line(
+            "Everything is saved as you go. An answer that cannot be read is recorded, but is not "
+            "counted as an attempt."
+        )
+    ]
+    return Group(*lines, *notes)
+
+
+def all_finished_view(event: AllFinished) -> RenderableType:
+    where = f" in set {event.set_id}" if event.set_id else ""
+    return Group(
+        Text(""),
+        Text(f"Every exercise{where} is finished ({event.total} of {event.total}).", "bold"),
+        Text("gradtutor progress shows your record; gradtutor reset --all starts over."),
+    )
+
+
+def _duration(seconds: float) -> str:
+    whole = round(seconds)
+    minutes, secs = divmod(whole, 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
+
+
+def _count(number: int, thing: str, things: str | None = None) -> str:
+    return f"{number} {thing if number == 1 else things or thing + 's'}"
+
+
+def summary_view(event: Summary) -> RenderableType:
+    solved = f"{event.solved} solved"
+    if event.revealed:
+        solved += f", {event.revealed} revealed"
+    attempts = f"{_count(event.attempts, 'attempt')} ({event.correct} correct)"
+    if event.refused:
+        attempts += f", {event.refused} not read"
+    help_used = [
+        _count(event.hints, "hint"),
+        _count(event.steps, "derivation") + " shown",
+        f"{event.skipped} skipped",
+    ]
+    return Group(
+        Text(""),
+        Text.assemble(
+            ("Session over", "bold"), f" ({event.reason}) after {_duration(event.seconds)}:"
+        ),
+        _line(f"{solved} · {attempts}"),
+        _line(" · ".join(help_used)),
+        Text("Your progress is saved; gradtutor progress shows it."),
+    )
+
+
+def event_view(event: Event, plain: bool = False) -> RenderableType:
+    """The view of any session event."""
+    match event:
+        case SessionStarted():
+            return session_started_view(event)
+        case ExerciseShown():
+            return exercise_view(event, plain)
+        case AnswerChecked():
+            return answer_view(event, plain)
+        case AnswerRefused():
+            return refused_view(event)
+        case HintShown() | NoMoreHints():
+            return hint_view(event)
+        case StepsShown():
+            return steps_view(event, plain)
+        case StepsUnavailable():
+            return steps_unavailable_view(event)
+        case PartialSolved():
+            return partial_solved_view(event)
+        case ExerciseSolved():
+            return solved_view(event)
+        case Skipped():
+            return skipped_view(event)
+        case AlreadySolved():
+            return already_solved_view(event)
+        case HelpShown():
+            return help_view(event)
+        case AllFinished():
+            return all_finished_view(event)
+        case Summary():
+            return summary_view(event)
