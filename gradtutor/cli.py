@@ -35,6 +35,19 @@ class TextOrJson(str, Enum):
     json = "json"
 
 
+class CheckFormat(str, Enum):
+    """What `gradtutor check` prints: for people, as JSON, or for a CI system."""
+
+    text = "text"
+    json = "json"
+    github = "github"
+    classroom = "classroom"
+
+
+def _report_path(flag: str, what: str) -> Any:
+    return typer.Option(flag, metavar="PATH", help=f"Also write {what} to PATH.")
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"gradtutor {__version__}")
@@ -114,8 +127,42 @@ def check_command(
         ),
     ] = None,
     output: Annotated[
-        TextOrJson, typer.Option("--format", help="Output format.")
-    ] = TextOrJson.text,
+        CheckFormat,
+        typer.Option(
+            "--format",
+            help="Output: text, json, github (annotations and a step summary in GitHub "
+            "Actions) or classroom (GitHub Classroom's base64 result).",
+        ),
+    ] = CheckFormat.text,
+    junit: Annotated[
+        Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time
+        _report_path("--junit", "a JUnit XML report"),
+    ] = None,
+    markdown: Annotated[
+        Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time
+        _report_path("--markdown", "a Markdown summary"),
+    ] = None,
+    gradescope: Annotated[
+        Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time
+        _report_path("--gradescope", "Gradescope's results.json"),
+    ] = None,
+    json_file: Annotated[
+        Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time
+        _report_path("--json", "the JSON report"),
+    ] = None,
+    grades_csv: Annotated[
+        Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time
+        _report_path("--grades-csv", "one gradebook row per student (CSV)"),
+    ] = None,
+    reveal: Annotated[
+        bool,
+        typer.Option(
+            "--reveal", help="Show the reference derivatives and their steps (for teachers)."
+        ),
+    ] = False,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Grade this many files at once, in processes.")
+    ] = 1,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the sample points.")] = 0,
     min_score: Annotated[
         Optional[float],  # noqa: UP045 - Typer reads the annotation at run time
@@ -152,16 +199,37 @@ def check_command(
     from gradtutor.check import run_check
     from gradtutor.render import make_console
     from gradtutor.render.check import failures_view, report_view
+    from gradtutor.reports import ReportFiles, github_step_summary, report_data, write_reports
 
+    files = ReportFiles(
+        json=json_file, junit=junit, markdown=markdown, gradescope=gradescope,
+        grades_csv=grades_csv,
+        step_summary=github_step_summary() if output is CheckFormat.github else None,
+    )  # fmt: skip
     with reported_errors(function):
         report = run_check(
             answers or [], exercises=exercises, function=function, wrt=wrt, answer=answer,
-            variables=var, seed=seed, timeout=timeout,
+            variables=var, seed=seed, timeout=timeout, jobs=jobs,
         )  # fmt: skip
-    if output is TextOrJson.json:
-        print_json(report.to_json())
+        inline = function is not None or answer is not None
+        data = report_data(report, reveal=reveal, exercises=exercises, inline=inline)
+        write_reports(data, files, json_report=report.to_json(reveal))
+    if output is CheckFormat.json:
+        print_json(report.to_json(reveal))
+    elif output is CheckFormat.github:
+        from gradtutor.reports import github
+
+        typer.echo(github.render(data), nl=False)
+    elif output is CheckFormat.classroom:
+        from gradtutor.reports import classroom
+
+        typer.echo(classroom.render(data, passed=report.passed(min_score)))
     else:
         make_console().print(report_view(report, explain_correct=function is not None))
+        if reveal:
+            from gradtutor.render.reveal import reveal_view
+
+            make_console().print(reveal_view(data))
     if report.failures:
         make_console(stderr=True).print(failures_view(report))
     raise typer.Exit(report.exit_code(min_score))

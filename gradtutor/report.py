@@ -87,6 +87,7 @@ class Result:
     error_column: int | None = None
     reference: str | None = None
     seconds: float | None = None
+    variant: dict[str, int] | None = None  # the student's parameter values (issue 7)
 
     def to_json(self, reveal: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -106,6 +107,8 @@ class Result:
                 None if self.counterexample is None else self.counterexample.to_json()
             ),
         }
+        if self.variant:
+            data["variant"] = dict(self.variant)
         if reveal:
             data["reference"] = self.reference
         return data

@@ -78,7 +78,8 @@ def sample_report() -> dict[str, Any]:
             line=6,
             symbolic="different",
             numeric={"result": "disagree", "points": 12, "max_error": 3.5},
-            message="Not the partial derivative.",
+            message="Incorrect: at x = 0.5, y = -1.25 the derivative is 7.5 but your answer "
+            "gives 0.9375.",
             diagnosis={
                 "kind": "missing-inner",
                 "message": "the inner derivative is missing",
@@ -152,8 +153,15 @@ def test_no_report_shows_the_reference_unless_revealed() -> None:
 def test_feedback_shows_reading_counterexample_and_diagnosis() -> None:
     text = github.render(sample_report())
     assert "Read as: 15·(2·x²)⁴" in text
-    assert "At x = 0.5, y = -1.25: the derivative is 7.5, your answer gives 0.9375." in text
+    assert "at x = 0.5, y = -1.25 the derivative is 7.5 but your answer gives 0.9375." in text
     assert "Likely mistake: the inner derivative is missing (read hint 2 of the exercise)" in text
+
+
+def test_counterexample_is_stated_when_the_message_does_not() -> None:
+    report = sample_report()
+    report["submissions"][0]["results"][1]["message"] = ""
+    text = github.render(report)
+    assert "At x = 0.5, y = -1.25: the derivative is 7.5, your answer gives 0.9375." in text
 
 
 # --- JUnit ---------------------------------------------------------------------------------------
@@ -200,8 +208,8 @@ def test_junit_failure_carries_message_and_diagnosis() -> None:
     assert failure.get("type") == "incorrect"
     assert failure.get("message") == "incorrect: the inner derivative is missing"
     assert failure.text is not None
-    assert "Not the partial derivative." in failure.text
-    assert "At x = 0.5, y = -1.25" in failure.text
+    assert "at x = 0.5, y = -1.25 the derivative is 7.5" in failure.text
+    assert "Likely mistake: the inner derivative is missing" in failure.text
     invalid = root.find("testsuite/testcase[3]/failure")
     assert invalid is not None and invalid.get("type") == "invalid"
     assert invalid.get("message") == "invalid: column 4: '*' cannot follow '+'"
@@ -256,8 +264,7 @@ def test_annotation_lines_character_by_character() -> None:
         "::error file=answers.yaml,line=6,title=sum-two-vars ∂/∂x%3A incorrect [0/1]::"
         "Your answer: 15(2x^2)^4%0A"
         "Read as: 15·(2·x²)⁴%0A"
-        "Not the partial derivative.%0A"
-        "At x = 0.5, y = -1.25: the derivative is 7.5, your answer gives 0.9375.%0A"
+        "Incorrect: at x = 0.5, y = -1.25 the derivative is 7.5 but your answer gives 0.9375.%0A"
         "Likely mistake: the inner derivative is missing (read hint 2 of the exercise)"
     )
     assert lines[1] == (
@@ -265,7 +272,7 @@ def test_annotation_lines_character_by_character() -> None:
         "Your answer: 2x +* 1%0Acolumn 4: '*' cannot follow '+'"
     )
     assert lines[2] == (
-        "::warning file=answers.yaml,title=power-rule ∂/∂x%3A missing [0/1]::No answer was given."
+        "::warning file=answers.yaml,title=1 answer missing::No answer was given for: power-rule ∂/∂x"
     )
     assert lines[3] == (
         "::notice file=answers.yaml,title=Score::answers.yaml (alice): 1/4 points "

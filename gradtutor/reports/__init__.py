@@ -1,19 +1,24 @@
 """Reports that CI systems read, each a pure function of the JSON report of DESIGN.md.
 
 `junit`, `github`, `markdown`, `gradescope`, `classroom` and `grades_csv` each turn the report
-dict (`schema: gradtutor-report/1`) into text or bytes. `write_reports` is the one place that
-touches files: it writes any number of them in one run, beside the console output, and appends
-the Markdown summary to `$GITHUB_STEP_SUMMARY` when asked to.
+dict (`schema: gradtutor-report/1`) into text or bytes. `report_data` makes that dict from a
+`Report`, with what the writers use beyond the JSON report (each result's `set` and `seconds`,
+and with `--reveal` the reference derivative and its steps). `write_reports` is the one place
+that touches files: it writes any number of them in one run, beside the console output, and
+appends the Markdown summary to `$GITHUB_STEP_SUMMARY` when asked to.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from gradtutor.errors import GradtutorError
+from gradtutor.report import Report, Result
 from gradtutor.reports import github, grades_csv, gradescope, junit, markdown
 from gradtutor.reports.common import Json
 
@@ -37,14 +42,106 @@ class ReportFiles:
         return any(path is not None for path in vars(self).values())
 
 
+STEP_SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"
+
+
+def github_step_summary(environ: Mapping[str, str] = os.environ) -> Path | None:
+    """The file GitHub Actions shows as the step's summary, when running there."""
+    path = environ.get(STEP_SUMMARY_VARIABLE, "").strip()
+    return Path(path) if path else None
+
+
+def report_data(
+    report: Report, *, reveal: bool = False, exercises: Path | None = None, inline: bool = False
+) -> dict[str, Any]:
+    """The JSON report with what the writers add: each result's `set` and `seconds`.
+
+    With `reveal`, each result graded against a collection (`exercises`, as `check` loaded it)
+    also gets its `reference` derivative and `steps` from the step engine, for the variant that
+    was graded; an inline check keeps the checker's reference only.
+    """
+    data = report.to_json(reveal)
+    revealer = _Revealer(exercises) if reveal and not inline else None
+    for submission, shown in zip(report.submissions, data["submissions"], strict=True):
+        for result, entry in zip(submission.results, shown["results"], strict=True):
+            entry["set"] = result.exercise_set
+            if result.seconds is not None:
+                entry["seconds"] = round(result.seconds, 6)
+            if revealer is not None:
+                entry.update(revealer.reveal(result))
+    return data
+
+
+class _Revealer:
+    """The reference derivative and its steps, derived once per exercise, variant and variable."""
+
+    def __init__(self, exercises: Path | None) -> None:
+        from gradtutor.exercises import load_collection
+
+        self.collection = load_collection(exercises)
+        self.cache: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+    def reveal(self, result: Result) -> dict[str, Any]:
+        variant = tuple(sorted((result.variant or {}).items()))
+        key = (result.exercise, repr(variant), result.wrt)
+        if key not in self.cache:
+            self.cache[key] = self.derive(result)
+        revealed = dict(self.cache[key])
+        if result.reference:
+            revealed["reference"] = result.reference
+        return revealed
+
+    def derive(self, result: Result) -> dict[str, Any]:
+        from gradtutor.expr import to_pretty
+        from gradtutor.steps import derive
+        from gradtutor.variants import with_values
+
+        try:
+            exercise = self.collection.get(result.exercise)
+        except GradtutorError:
+            return {}  # an answer to an exercise that does not exist: nothing to reveal
+        if result.variant:
+            exercise = with_values(exercise, result.variant)
+        if result.wrt not in exercise.variables:
+            return {}
+        try:
+            derivation = derive(exercise.tree, result.wrt)
+        except (GradtutorError, ArithmeticError, ValueError, TypeError, RecursionError):
+            return {}
+        return {"reference": to_pretty(derivation.simplified), "steps": steps_text(derivation)}
+
+
+def steps_text(derivation: Any) -> str:
+    """A derivation as indented plain lines: each rule's explanation, then the result."""
+    from gradtutor.expr import to_pretty
+
+    lines: list[str] = []
+
+    def visit(step: Any, depth: int) -> None:
+        lines.append(f"{'  ' * depth}{step.number}. {step.explanation}")
+        for sub in step.substeps:
+            visit(sub, depth + 1)
+
+    visit(derivation.root, 0)
+    for step in derivation.simplification:
+        lines.append(f"{step.number}. {step.explanation}")
+    lines.append(f"∂f/∂{derivation.wrt} = {to_pretty(derivation.simplified)}")
+    return "\n".join(lines)
+
+
 def render_json(report: Json) -> str:
     return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
 
 
-def write_reports(report: Json, files: ReportFiles) -> list[Path]:
-    """Write every requested report; returns the paths written. Raises `ReportWriteError`."""
+def write_reports(report: Json, files: ReportFiles, json_report: Json | None = None) -> list[Path]:
+    """Write every requested report; returns the paths written. Raises `ReportWriteError`.
+
+    `json_report` is what `--json` writes (default `report`): the DESIGN.md report, without the
+    fields that `report_data` adds for the other writers.
+    """
+    plain = report if json_report is None else json_report
     renderers: list[tuple[Path | None, Callable[[Json], bytes | str]]] = [
-        (files.json, render_json),
+        (files.json, lambda _: render_json(plain)),
         (files.junit, junit.render),
         (files.markdown, markdown.render),
         (files.gradescope, gradescope.render),

@@ -118,14 +118,14 @@ def feedback_lines(result: Json, *, reveal: bool = True) -> list[str]:
     """
     verdict = result.get("verdict")
     lines: list[str] = []
-    if verdict == "missing":
-        lines.append("No answer was given.")
-    else:
-        lines.extend(_answer_lines(result))
     message = result.get("message")
+    if verdict != "missing":
+        lines.extend(_answer_lines(result))
     if message:
         lines.append(str(message))
-    lines.extend(_evidence_lines(result))
+    elif verdict == "missing":
+        lines.append("No answer was given.")
+    lines.extend(_evidence_lines(result, counterexample=not message))
     variant = result.get("variant")
     if isinstance(variant, Mapping) and variant:
         lines.append(f"Graded against your variant: {variant_text(variant)}.")
@@ -143,15 +143,11 @@ def _answer_lines(result: Json) -> Iterator[str]:
         yield f"Read as: {read_as}"
 
 
-def _evidence_lines(result: Json) -> Iterator[str]:
-    counterexample = result.get("counterexample")
-    if isinstance(counterexample, Mapping):
-        point = counterexample.get("point")
-        where = format_point(point) if isinstance(point, Mapping) else "a sample point"
-        yield (
-            f"At {where}: the derivative is {format_value(counterexample.get('expected'))}, "
-            f"your answer gives {format_value(counterexample.get('got'))}."
-        )
+def _evidence_lines(result: Json, counterexample: bool) -> Iterator[str]:
+    """The counterexample (when the message does not already state it) and the diagnosis."""
+    point = result.get("counterexample")
+    if counterexample and isinstance(point, Mapping):
+        yield _counterexample_line(point)
     diagnosis = result.get("diagnosis")
     if isinstance(diagnosis, Mapping) and diagnosis.get("message"):
         text = f"Likely mistake: {diagnosis['message']}"
@@ -159,6 +155,15 @@ def _evidence_lines(result: Json) -> Iterator[str]:
         if isinstance(hint, int) and not isinstance(hint, bool):
             text += f" (read hint {hint + 1} of the exercise)"
         yield text
+
+
+def _counterexample_line(counterexample: Json) -> str:
+    point = counterexample.get("point")
+    where = format_point(point) if isinstance(point, Mapping) else "a sample point"
+    return (
+        f"At {where}: the derivative is {format_value(counterexample.get('expected'))}, "
+        f"your answer gives {format_value(counterexample.get('got'))}."
+    )
 
 
 def _reveal_lines(result: Json) -> Iterator[str]:

@@ -64,20 +64,32 @@ def _submission_commands(submission: Json) -> list[str]:
     file = str(submission.get("file") or "") or None
     lines = []
     for result in results_of(submission):
-        verdict = str(result.get("verdict"))
-        if verdict == "correct":
-            continue
-        level = "error" if is_wrong(result) else "warning"
-        line = result.get("line") if file else None
-        title = f"{result_title(result)}: {verdict} [{points_label(result)}]"
-        properties: dict[str, str | int | None] = {
-            "file": file,
-            "line": line if isinstance(line, int) else None,
-            "title": title,
-        }
-        lines.append(command(level, "\n".join(feedback_lines(result)), properties))
+        if is_wrong(result):
+            title = f"{result_title(result)}: {result.get('verdict')} [{points_label(result)}]"
+            properties = {"file": file, "line": _line(result, file), "title": title}
+            lines.append(command("error", "\n".join(feedback_lines(result)), properties))
+    missing = [result for result in results_of(submission) if result.get("verdict") == "missing"]
+    if missing:
+        lines.append(_missing_command(missing, file))
     lines.append(command("notice", _score_sentence(submission), {"file": file, "title": "Score"}))
     return lines
+
+
+def _line(result: Json, file: str | None) -> int | None:
+    line = result.get("line")
+    return line if file and isinstance(line, int) and not isinstance(line, bool) else None
+
+
+def _missing_command(missing: list[Json], file: str | None) -> str:
+    """One warning for every unanswered partial: GitHub shows only 10 warnings per step."""
+    described = []
+    for result in missing:
+        line = _line(result, file)
+        described.append(result_title(result) + (f" (line {line})" if line else ""))
+    count = len(missing)
+    title = f"{count} answer{'s' if count != 1 else ''} missing"
+    properties = {"file": file, "line": _line(missing[0], file), "title": title}
+    return command("warning", "No answer was given for: " + ", ".join(described), properties)
 
 
 def _failure_command(failure: Json) -> str:

@@ -1,0 +1,37 @@
+"""`gradtutor check --reveal` in text: the reference derivative and its steps, per partial."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+
+
+def reveal_view(data: Mapping[str, Any]) -> RenderableType:
+    """Each reference once per submission (a class sharing a variant sees it per student)."""
+    parts: list[RenderableType] = []
+    for submission in data.get("submissions") or []:
+        shown: set[tuple[str, str]] = set()
+        for result in submission.get("results") or []:
+            key = (str(result.get("exercise")), str(result.get("wrt")))
+            if not result.get("reference") or key in shown:
+                continue
+            shown.add(key)
+            parts.append(_reference(submission, result))
+    if not parts:
+        return Text("")
+    return Group(Text("reference derivatives", style="bold"), *parts)
+
+
+def _reference(submission: Mapping[str, Any], result: Mapping[str, Any]) -> RenderableType:
+    who = f" ({submission['student']})" if submission.get("student") else ""
+    heading = Text.assemble(
+        (f"{result.get('exercise')} ∂/∂{result.get('wrt')}{who}: ", "bold"),
+        str(result["reference"]),
+    )
+    steps = result.get("steps")
+    if not steps:
+        return heading
+    return Group(heading, Text("\n".join(f"  {line}" for line in str(steps).splitlines())))
