@@ -443,20 +443,24 @@ def list_command(
         TextOrJson, typer.Option("--format", help="Output format.")
     ] = TextOrJson.text,
     exercises: ExerciseSourceOption = None,
+    progress: ProgressFileOption = None,
 ) -> None:
-    """List the exercises in curriculum order: id, title, set and what each asks for."""
+    """List the exercises in curriculum order: id, title, set, what each asks for and your
+    status on it (new, attempted, solved or revealed; see `gradtutor progress`)."""
     from gradtutor.exercises import load_collection
+    from gradtutor.progress import read_statuses
 
     with reported_errors():
         collection = load_collection(exercises)
         chosen = collection.get_set(set_id).exercises if set_id else collection.exercises
+        status = read_statuses(collection, progress)
     if output is TextOrJson.json:
-        print_json([exercise.to_json() for exercise in chosen])
+        print_json([{**exercise.to_json(), "status": status[exercise.id]} for exercise in chosen])
     else:
         from gradtutor.render import make_console
         from gradtutor.render.exercises import exercise_table
 
-        make_console().print(exercise_table(chosen))
+        make_console().print(exercise_table(chosen, status))
 
 
 @app.command("show")

@@ -549,17 +549,24 @@ def read_report(
     from gradtutor.exercises import load_collection
 
     collection = load_collection(exercises)
-    with open_progress(progress) as store:
-        return progress_report(collection, store.activity()), store.path
+    path = progress_path(progress)
+    return progress_report(collection, _read_log(path)), path
 
 
 def read_statuses(collection: CollectionLike, progress: Path | None = None) -> dict[str, Status]:
     """The status of every exercise of `collection` (for `gradtutor list`)."""
-    with open_progress(progress) as store:
-        log = store.activity()
+    log = _read_log(progress_path(progress))
     return {
         key: value.status for key, value in progress_by_exercise(collection.exercises, log).items()
     }
+
+
+def _read_log(path: Path) -> list[Activity]:
+    """The whole log; a file not there yet is an empty log (reading never creates the file)."""
+    if not path.exists():
+        return []
+    with open_progress(path) as store:
+        return store.activity()
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -13,6 +14,14 @@ from typer.testing import CliRunner
 os.environ["COLUMNS"] = "80"
 os.environ["NO_COLOR"] = "1"
 os.environ.pop("FORCE_COLOR", None)
+
+
+@pytest.fixture(autouse=True)
+def gradtutor_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own progress folder: no test reads or writes the user's real one."""
+    home = tmp_path / "gradtutor-home"
+    monkeypatch.setenv("GRADTUTOR_HOME", str(home))
+    return home
 
 
 @pytest.fixture

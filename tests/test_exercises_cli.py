@@ -30,11 +30,11 @@ def test_list_prints_a_table(runner: CliRunner) -> None:
     result = runner.invoke(app, ["list", "--exercises", str(VALID)])
     assert result.exit_code == 0, result.output
     assert result.output == (
-        "id          title         set         asks        \n"
-        "sum-xy      A sum         first       ∂f/∂x, ∂f/∂y\n"
-        "log-x       A logarithm   first       ∂f/∂x       \n"
-        "product-xy  A product     second      ∂f/∂x, ∂f/∂y\n"
-        "relu-x      ReLU          c-no-order  ∂f/∂x       \n"
+        "id          title         set         asks          status\n"
+        "sum-xy      A sum         first       ∂f/∂x, ∂f/∂y  new   \n"
+        "log-x       A logarithm   first       ∂f/∂x         new   \n"
+        "product-xy  A product     second      ∂f/∂x, ∂f/∂y  new   \n"
+        "relu-x      ReLU          c-no-order  ∂f/∂x         new   \n"
     )
 
 
@@ -51,6 +51,7 @@ def test_list_json_has_the_documented_shape(runner: CliRunner) -> None:
         "ask": ["x"],
         "rules": [],
         "points": 2.5,
+        "status": "new",
     }
 
 

@@ -180,3 +180,23 @@ def test_reset_with_nothing_recorded(runner: CliRunner, exercises: Path) -> None
     result = runner.invoke(app, ["reset", "square"])
     assert result.exit_code == 0
     assert result.output == "Nothing to forget: no records for square.\n"
+
+
+def test_list_shows_each_exercises_status(runner: CliRunner, exercises: Path) -> None:
+    _record_some_work()
+    result = runner.invoke(app, ["list"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split()[-1] == "status"
+    statuses = {line.split()[0]: line.split()[-1] for line in lines[1:]}
+    assert statuses == {"square": "solved", "product": "attempted", "chain-1": "revealed"}
+    listed = json.loads(runner.invoke(app, ["list", "--format", "json"]).output)
+    assert [item["status"] for item in listed] == ["solved", "attempted", "revealed"]
+
+
+def test_reading_progress_never_creates_the_file(
+    runner: CliRunner, exercises: Path, tmp_path: Path
+) -> None:
+    assert runner.invoke(app, ["list"]).exit_code == 0
+    assert runner.invoke(app, ["progress"]).exit_code == 0
+    assert not (tmp_path / "home").exists()
