@@ -554,7 +554,7 @@ class _FileReader:
         location = tuple(detail["loc"])
         key = str(location[0]) if location else ""
         kind = detail["type"]
-        if kind == "missing":
+        if kind == "missing" and len(location) == 1:
             self.problem(mapping.start, f"{label} has no '{key}'", f"add {_EXAMPLES[key]}")
         elif kind == "extra_forbidden":
             known = list(model.model_fields)
@@ -627,6 +627,7 @@ _EXPECTED = {
     "tuple_type": "a pair of numbers [low, high]",
     "too_short": "a pair of numbers [low, high]",
     "too_long": "a pair of numbers [low, high]",
+    "missing": "a pair of numbers [low, high]",
     "finite_number": "a finite number",
     "greater_than_equal": "a number at least 0",
 }
@@ -664,7 +665,7 @@ def _shown(value: Any) -> str:
     if isinstance(value, bool):
         return "yes/no (true/false)"
     if isinstance(value, list):
-        return "a list"
+        return repr(value) if len(repr(value)) <= 30 else "a list"
     if isinstance(value, dict):
         return "a mapping"
     return repr(value)
@@ -840,7 +841,8 @@ class _ExerciseChecker:
                 )
             seen.add(name)
         if not names:
-            at = nodes[0].start if nodes else self.node.start
+            written = self.node.get(key)
+            at = written.start if written is not None else self.node.start
             self.problem(at, f"'{key}' is an empty list", f"write {_EXAMPLES[key]}")
         return names
 

@@ -20,7 +20,7 @@ import yaml
 
 # Expanding aliases can multiply a small file into a huge structure ("billion laughs"); refuse to
 # convert more nodes than any real exercise or answer file holds.
-MAX_NODES = 200_000
+MAX_NODES = 50_000
 
 
 @dataclass(frozen=True, order=True)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gradtutor.exercises import ExerciseFileError, Problem, load_collection, validate_paths
 
@@ -83,6 +86,15 @@ CASES = {
         "malformed/unknown-rule.yaml:7:13: unknown rule 'prodcut'",
         "did you mean 'product'? the rules are: constant, variable, held-constant",
     ),
+    "ask-empty": (
+        "malformed/ask-empty.yaml:7:10: 'ask' is an empty list",
+        "write ask: [x, y]",
+    ),
+    "domain-not-a-pair": (
+        "malformed/domain-not-a-pair.yaml:7:17: the interval of 'x' should be a pair of numbers "
+        "[low, high], not [1]",
+        "write domain: {x: [-2, 2], y: [0.1, 3]}",
+    ),
     "empty": (
         "malformed/empty.yaml:1:1: the file is empty",
         "start with 'title: ...' and 'exercises:', then list the exercises",
@@ -112,7 +124,7 @@ def test_wrong_types_are_named_in_plain_words() -> None:
     assert [(place(p), p.hint) for p in problems] == [
         ("malformed/wrong-type.yaml:7:13: 'points' should be a number, not 'one'",
          "write points: 1"),
-        ("malformed/wrong-type.yaml:8:19: item 2 of 'hints' should be text, not a list",
+        ("malformed/wrong-type.yaml:8:19: item 2 of 'hints' should be text, not ['not', 'text']",
          "write hints: [a first nudge, a second hint that reveals more]"),
     ]  # fmt: skip
 
@@ -201,3 +213,39 @@ def test_validate_passes_valid_files_with_kinks_poles_and_narrow_domains() -> No
     validation = validate_paths([FIXTURES / "valid"])
     assert validation.problems == []
     assert (validation.files, validation.sets, validation.exercises) == (3, 3, 4)
+
+
+_MUTATION_CHARACTERS = list("xyz:[]{}-,'\" \n#&*!|>?0123456789.\t~")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    edits=st.lists(
+        st.tuples(
+            st.floats(0, 1),
+            st.sampled_from(["replace", "delete", "insert"]),
+            st.sampled_from(_MUTATION_CHARACTERS),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_a_mangled_file_loads_or_is_refused_with_a_place(
+    edits: list[tuple[float, str, str]],
+) -> None:
+    text = list((FIXTURES / "valid" / "a-first.yaml").read_text())
+    for where, edit, char in edits:
+        index = min(int(where * len(text)), len(text) - 1)
+        if edit == "replace":
+            text[index] = char
+        elif edit == "delete":
+            del text[index]
+        else:
+            text.insert(index, char)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "mangled.yaml"
+        path.write_text("".join(text))
+        try:
+            load_collection(path)
+        except ExerciseFileError as error:
+            assert all(p.line >= 1 and p.column >= 1 and p.message for p in error.problems)
