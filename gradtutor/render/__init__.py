@@ -29,7 +29,10 @@ def caret_under(text: str, column: int, indent: str = "  ") -> Text:
 
 
 def error_view(error: GradtutorError, source: str | None = None) -> RenderableType:
-    """An error as the CLI shows it: the message, the place when known, and what to do."""
+    """An error as the CLI shows it: the message, the place when known, and what to do.
+
+    Print it with `soft_wrap=True`: editors and CI read `file:line:column:` from unbroken lines.
+    """
     parts: list[RenderableType] = [Text.assemble(("error: ", "bold red"), error.message)]
     if isinstance(error, ParseError) and source is not None:
         parts.append(caret_under(source, error.column))
