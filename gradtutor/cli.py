@@ -199,7 +199,13 @@ def check_command(
     from gradtutor.check import run_check
     from gradtutor.render import make_console
     from gradtutor.render.check import failures_view, report_view
-    from gradtutor.reports import ReportFiles, github_step_summary, report_data, write_reports
+    from gradtutor.reports import (
+        ReportFiles,
+        github_step_summary,
+        json_report,
+        report_data,
+        write_reports,
+    )
 
     files = ReportFiles(
         json=json_file, junit=junit, markdown=markdown, gradescope=gradescope,
@@ -213,9 +219,9 @@ def check_command(
         )  # fmt: skip
         inline = function is not None or answer is not None
         data = report_data(report, reveal=reveal, exercises=exercises, inline=inline)
-        write_reports(data, files, json_report=report.to_json(reveal))
+        write_reports(data, files)
     if output is CheckFormat.json:
-        print_json(report.to_json(reveal))
+        print_json(json_report(data))
     elif output is CheckFormat.github:
         from gradtutor.reports import github
 

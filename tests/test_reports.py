@@ -23,6 +23,7 @@ from gradtutor.reports import (
     github,
     grades_csv,
     gradescope,
+    json_report,
     junit,
     markdown,
     write_reports,
@@ -272,7 +273,8 @@ def test_annotation_lines_character_by_character() -> None:
         "Your answer: 2x +* 1%0Acolumn 4: '*' cannot follow '+'"
     )
     assert lines[2] == (
-        "::warning file=answers.yaml,title=1 answer missing::No answer was given for: power-rule ∂/∂x"
+        "::warning file=answers.yaml,title=1 answer missing::"
+        "No answer was given for: power-rule ∂/∂x"
     )
     assert lines[3] == (
         "::notice file=answers.yaml,title=Score::answers.yaml (alice): 1/4 points "
@@ -476,7 +478,10 @@ def test_write_reports_writes_every_file(tmp_path: Path) -> None:
     report = sample_report()
     written = write_reports(copy.deepcopy(report), files)
     assert len(written) == 6
-    assert json.loads((tmp_path / "out" / "report.json").read_text("utf-8")) == report
+    saved = json.loads((tmp_path / "out" / "report.json").read_text("utf-8"))
+    assert saved == json_report(report)
+    assert "set" not in saved["submissions"][0]["results"][0]  # a field for the writers only
+    assert saved["submissions"][0]["results"][0]["answer"] == "15(2x^2)^4 * 4x"
     assert ET.parse(tmp_path / "junit.xml").getroot().tag == "testsuites"
     assert summary.read_text("utf-8").startswith("earlier step\n# gradtutor results")
 

@@ -129,19 +129,38 @@ def steps_text(derivation: Any) -> str:
     return "\n".join(lines)
 
 
+# What `report_data` adds for the writers but the JSON report of DESIGN.md does not carry.
+WRITER_FIELDS = ("set", "seconds")
+
+
+def json_report(data: Json) -> dict[str, Any]:
+    """The JSON report (`--format json`, `--json`) from `report_data`'s dict.
+
+    That is `Report.to_json` exactly, plus, with `--reveal`, `reference` and `steps` for every
+    result (the checker itself has no reference for an answer that was not given).
+    """
+    plain = dict(data)
+    plain["submissions"] = [
+        {
+            **submission,
+            "results": [
+                {key: value for key, value in result.items() if key not in WRITER_FIELDS}
+                for result in submission["results"]
+            ],
+        }
+        for submission in data.get("submissions", [])
+    ]
+    return plain
+
+
 def render_json(report: Json) -> str:
     return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
 
 
-def write_reports(report: Json, files: ReportFiles, json_report: Json | None = None) -> list[Path]:
-    """Write every requested report; returns the paths written. Raises `ReportWriteError`.
-
-    `json_report` is what `--json` writes (default `report`): the DESIGN.md report, without the
-    fields that `report_data` adds for the other writers.
-    """
-    plain = report if json_report is None else json_report
+def write_reports(report: Json, files: ReportFiles) -> list[Path]:
+    """Write every requested report; returns the paths written. Raises `ReportWriteError`."""
     renderers: list[tuple[Path | None, Callable[[Json], bytes | str]]] = [
-        (files.json, lambda _: render_json(plain)),
+        (files.json, lambda data: render_json(json_report(data))),
         (files.junit, junit.render),
         (files.markdown, markdown.render),
         (files.gradescope, gradescope.render),

@@ -85,7 +85,10 @@ def _missing_command(missing: list[Json], file: str | None) -> str:
     described = []
     for result in missing:
         line = _line(result, file)
-        described.append(result_title(result) + (f" (line {line})" if line else ""))
+        text = result_title(result) + (f" (line {line})" if line else "")
+        if result.get("reference"):  # --reveal
+            text += f" [reference: {result['reference']}]"
+        described.append(text)
     count = len(missing)
     title = f"{count} answer{'s' if count != 1 else ''} missing"
     properties = {"file": file, "line": _line(missing[0], file), "title": title}
