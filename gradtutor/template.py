@@ -44,11 +44,15 @@ def yaml_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def comment_lines(text: str, indent: str) -> Iterator[str]:
-    """Text as YAML comment lines, wrapped; every line break YAML knows ends a comment line."""
+def comment_lines(text: str, indent: str, wrap: bool = True) -> Iterator[str]:
+    """Text as YAML comment lines; every line break YAML knows ends a comment line.
+
+    Prose is wrapped to the width of the file; a formula (`wrap=False`) stays on one line.
+    """
     prefix = f"{indent}# "
+    width = COMMENT_WIDTH - len(prefix) if wrap else 10**9
     for line in text.splitlines() or [""]:
-        wrapped = textwrap.wrap(line, COMMENT_WIDTH - len(prefix), break_long_words=False)
+        wrapped = textwrap.wrap(line, width, break_long_words=False)
         for piece in wrapped or [""]:
             yield f"{prefix}{piece}".rstrip()
 
@@ -92,7 +96,7 @@ def _exercise_lines(exercise: Exercise, student: str | None) -> Iterable[str]:
     label = function_label(exercise)
     if exercise.params:
         label += "  (your own numbers)" if student else ""
-    yield from comment_lines(label, "  ")
+    yield from comment_lines(label, "  ", wrap=False)
     yield from comment_lines(exercise.prompt, "  ")
     if exercise.params and not student:
         yield from comment_lines(
