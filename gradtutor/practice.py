@@ -16,6 +16,7 @@ with small fakes and stays free of SymPy.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -54,6 +55,10 @@ COMMANDS: dict[str, str] = {
     "quit": "quit",
     "exit": "quit",
 }
+
+
+# `hint 2` (or `? 2`): a hint by its number, as a diagnosis may point at one.
+HINT_NUMBER = re.compile(r"(?:hint|\?)\s*(\d{1,3})")
 
 
 class Phase(Enum):
@@ -112,6 +117,7 @@ class HintShown:
 class NoMoreHints:
     exercise: Exercise
     total: int
+    asked: int | None = None  # the number asked for (`hint 5`), when one was
 
 
 @dataclass(frozen=True)
@@ -296,6 +302,9 @@ class PracticeSession:
         command = COMMANDS.get(text.lower())
         if command is not None and text not in self._current.exercise.variables:
             return self._command(command)
+        numbered = HINT_NUMBER.fullmatch(text.lower())
+        if numbered and self.phase is Phase.ASKING:
+            return [self._hint(int(numbered.group(1)))]
         if self.phase is Phase.SOLVED:
             return self._advance() if not text else [AlreadySolved(self._current.exercise)]
         if not text:
@@ -385,17 +394,18 @@ class PracticeSession:
             return [AlreadySolved(current.exercise)]
         return [self._hint()]
 
-    def _hint(self) -> HintShown | NoMoreHints:
+    def _hint(self, number: int | None = None) -> HintShown | NoMoreHints:
+        """The next hint, or hint `number` (1-based) when asked for by number."""
         current = self._current
         assert current is not None
         hints = current.exercise.hints
-        if current.hints_shown >= len(hints):
-            return NoMoreHints(current.exercise, len(hints))
-        current.hints_shown += 1
-        self.store.record_hint(current.exercise.id, current.hints_shown)
+        wanted = current.hints_shown + 1 if number is None else number
+        if not 1 <= wanted <= len(hints):
+            return NoMoreHints(current.exercise, len(hints), number)
+        current.hints_shown = max(current.hints_shown, wanted)
+        self.store.record_hint(current.exercise.id, wanted)
         self._tally.hints += 1
-        number = current.hints_shown
-        return HintShown(current.exercise, number, len(hints), hints[number - 1])
+        return HintShown(current.exercise, wanted, len(hints), hints[wanted - 1])
 
     def _steps(self) -> list[Event]:
         current = self._current

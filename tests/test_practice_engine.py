@@ -210,6 +210,18 @@ def test_hints_come_one_layer_at_a_time(store: ProgressStore) -> None:
     ]
 
 
+def test_a_hint_by_its_number(store: ProgressStore) -> None:
+    session = _session(store)
+    session.start()
+    [second] = session.handle("hint 2")
+    assert isinstance(second, HintShown) and (second.number, second.text) == (2, "2x")
+    [none] = session.handle("hint 7")
+    assert isinstance(none, NoMoreHints) and (none.asked, none.total) == (7, 2)
+    [after] = session.handle("hint")  # the layers go on from the highest one seen
+    assert isinstance(after, NoMoreHints) and after.asked is None
+    assert [(r.kind, r.hints_seen) for r in store.activity()] == [("hint", 2)]
+
+
 def test_steps_before_answering_reveal_the_exercise(store: ProgressStore) -> None:
     session = _session(store)
     session.start()

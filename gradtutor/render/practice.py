@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.rule import Rule
+from rich.table import Table
 from rich.text import Text
 
 from gradtutor.errors import GradtutorError, ParseError
@@ -36,9 +37,8 @@ from gradtutor.practice import (
     Summary,
 )
 from gradtutor.render import caret_under
+from gradtutor.render.check import VERDICT_STYLES
 from gradtutor.report import Counterexample, Result
-
-INDENT = "  "
 
 
 def partial(wrt: str) -> str:
@@ -57,8 +57,19 @@ def _and(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _line(*parts: str | tuple[str, str], indent: str = INDENT) -> Text:
-    return Text.assemble(indent, *parts)
+def _line(*parts: str | tuple[str, str], indent: int = 2) -> RenderableType:
+    """A line indented by `indent`, wrapped lines too."""
+    return Padding(Text.assemble(*parts), (0, 0, 0, indent))
+
+
+def _labelled(rows: Sequence[tuple[Text | str, RenderableType]], indent: int = 2) -> RenderableType:
+    """Labels in a column, values beside them wrapping under themselves; no box drawing."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    for label, value in rows:
+        grid.add_row(label, value)
+    return Padding(grid, (0, 0, 0, indent))
 
 
 # --- the views -----------------------------------------------------------------------------------
@@ -96,48 +107,54 @@ def exercise_view(event: ExerciseShown, plain: bool = False) -> RenderableType:
     return Group(Text(""), Rule(heading, align="left", style="cyan"), *parts)
 
 
-def _counterexample_view(counterexample: Counterexample) -> Text:
-    return _line(
-        f"at {_point(counterexample.point)}: the derivative is "
-        f"{_number(counterexample.expected)}, your answer gives {_number(counterexample.got)}",
-        indent=INDENT * 2,
+def _counterexample_text(counterexample: Counterexample) -> str:
+    return (
+        f"at {_point(counterexample.point)} the derivative is "
+        f"{_number(counterexample.expected)} but your answer gives {_number(counterexample.got)}"
     )
+
+
+def _without_verdict(message: str, verdict: str) -> str:
+    """The check's message without its leading verdict word, which the view shows already."""
+    head = verdict.capitalize()
+    if message.startswith(head):
+        message = message[len(head) :].lstrip(":. ")
+    return message[:1].upper() + message[1:]
 
 
 def answer_view(event: AnswerChecked, plain: bool = False) -> RenderableType:
     result: Result = event.result
-    parts: list[RenderableType] = []
-    if result.read_as:
-        parts.append(_line(("read as ", "dim"), result.read_as))
     correct = result.verdict == "correct"
     mark = "" if plain else ("✓ " if correct else "✗ ")
-    verdict = Text.assemble(
-        INDENT, (f"{mark}{result.verdict}", "bold green" if correct else "bold red")
-    )
-    if result.message and not correct:
-        verdict.append(f": {result.message}")
-    parts.append(verdict)
-    if result.counterexample is not None:
-        parts.append(_counterexample_view(result.counterexample))
+    verdict = Text(f"{mark}{result.verdict}", style="bold " + VERDICT_STYLES[result.verdict])
+    rows: list[tuple[Text | str, RenderableType]] = []
+    if result.read_as:
+        rows.append((Text("read as", "dim"), Text(result.read_as)))
+    if correct:
+        rows.append((verdict, Text("")))
+        return _labelled(rows)
+    detail = _without_verdict(result.message, result.verdict)
+    if not detail and result.counterexample is not None:
+        detail = _counterexample_text(result.counterexample)
+    rows.append((verdict, Text(detail)))
     if result.diagnosis is not None:
-        diagnosis = _line(result.diagnosis.message, indent=INDENT * 2)
+        mistake = Text(result.diagnosis.message)
         pointer = _hint_pointer(event.exercise, result.diagnosis.hint, event.hints_shown)
         if pointer:
-            diagnosis.append(f" ({pointer})", style="dim")
-        parts.append(diagnosis)
-    if not correct:
-        parts.append(_line(("try again, or type hint or steps", "dim"), indent=INDENT * 2))
-    return Group(*parts)
+            mistake.append(f" ({pointer})", style="dim")
+        rows.append((Text("mistake", "bold"), mistake))
+    rows.append(("", Text("Try again, or type hint or steps.", style="dim")))
+    return _labelled(rows)
 
 
 def _hint_pointer(exercise: Exercise, hint: int | None, shown: int) -> str | None:
-    """Where the hint named by a diagnosis (0-based) is: above, or one `hint` away."""
+    """Where the hint a diagnosis names (0-based) is: above, or how to see it."""
     if hint is None or not 0 <= hint < len(exercise.hints):
         return None
     number = hint + 1
     if number <= shown:
         return f"see hint {number} above"
-    return f"hint {number} covers this: type hint" + ("" if number == shown + 1 else " again")
+    return f"hint {number} covers this: type hint" + ("" if number == shown + 1 else f" {number}")
 
 
 def refused_view(event: AnswerRefused) -> RenderableType:
@@ -146,18 +163,21 @@ def refused_view(event: AnswerRefused) -> RenderableType:
         _line(("could not read that: ", "bold red"), error.message),
     ]
     if isinstance(error, ParseError):
-        parts.append(caret_under(event.answer, error.column, indent=INDENT * 2))
+        parts.append(caret_under(event.answer, error.column, indent="    "))
     if error.hint:
-        parts.append(_line(("hint: ", "bold"), error.hint, indent=INDENT * 2))
-    parts.append(_line(("(not counted as an attempt)", "dim"), indent=INDENT * 2))
+        parts.append(_line(("hint: ", "bold"), error.hint, indent=4))
+    parts.append(_line(("(not counted as an attempt)", "dim"), indent=4))
     return Group(*parts)
 
 
 def hint_view(event: HintShown | NoMoreHints) -> RenderableType:
     if isinstance(event, HintShown):
-        return _line((f"hint {event.number} of {event.total}: ", "bold yellow"), event.text)
+        label = Text(f"hint {event.number} of {event.total}", style="bold yellow")
+        return _labelled([(label, Text(event.text))])
     if event.total == 0:
         return _line("This exercise has no hints; type steps to see the derivation.")
+    if event.asked is not None:
+        return _line(f"There is no hint {event.asked}: this exercise has {event.total}.")
     return _line(
         f"No more hints ({event.total} of {event.total} shown); type steps to see the derivation."
     )
@@ -207,7 +227,7 @@ def help_view(event: HelpShown) -> RenderableType:
     if event.asking:
         rows = [
             ("an answer", f"a formula in {', '.join(event.variables)}, e.g. 2x*y or 3cos(3x)"),
-            ("hint or ?", "the next hint (they reveal more each time)"),
+            ("hint or ?", "the next hint (each reveals more); hint 2: hint number 2"),
             ("steps", "the step-by-step derivation (the exercise then counts as revealed)"),
             ("skip", "leave this exercise for later"),
         ]
