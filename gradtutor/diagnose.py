@@ -70,6 +70,10 @@ def diagnose(context: ExerciseContext, answer: Node, values: Array) -> Diagnosis
         return None
     reference = context.reference_values
     for kind, message in _found(context, answer, values, reference):
+        factor = _constant_factor(values, reference)
+        if factor is not None and kind not in ("sign", "constant-factor", "rounded"):
+            # A specific mistake that also scales the derivative: say by how much.
+            message += f" (Your answer is {_factor_text(factor)} the derivative.)"
         return Diagnosis(kind, message, hint_for(kind, context.spec.hints))
     return None
 
@@ -180,7 +184,7 @@ def _factor_text(factor: Fraction | float) -> str:
         if factor == Fraction(1, 2):
             return "exactly half"
         if factor == -1:
-            return "the negative of"
+            return "exactly the opposite of"
         return f"exactly {factor} times"
     return f"about {factor:.4g} times"
 
