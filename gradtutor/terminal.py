@@ -98,7 +98,6 @@ def run_session(
                 break
             show(session.handle(line))
     except KeyboardInterrupt:
-        console.print()
         show(session.end("interrupted"))
 
 
