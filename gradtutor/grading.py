@@ -11,7 +11,6 @@ time budget works there as in the main process.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
@@ -21,14 +20,6 @@ from gradtutor.report import FileFailure, Report, Submission
 
 # Set in each worker by `_start_worker`: what every file is graded against.
 _worker: dict[str, Any] = {}
-
-
-def default_jobs() -> int:
-    """One worker per available CPU."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on every platform
-        return max(1, os.cpu_count() or 1)
 
 
 def grade_files_parallel(

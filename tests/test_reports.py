@@ -491,3 +491,20 @@ def test_write_reports_names_an_unwritable_path(tmp_path: Path) -> None:
     blocker.write_text("x", encoding="utf-8")
     with pytest.raises(ReportWriteError, match="cannot write the report"):
         write_reports(sample_report(), ReportFiles(junit=blocker / "junit.xml"))
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=st.text(max_size=40))
+def test_any_text_keeps_junit_well_formed_and_the_table_whole(text: str) -> None:
+    report = sample_report()
+    alice = report["submissions"][0]
+    alice["file"] = text or "x"
+    alice["results"][1].update(answer=text, message=text, exercise=text or "e")
+    root = parse_junit(report)  # parses: nothing breaks the XML
+    failure = root.find("testsuite/testcase[2]/failure")
+    assert failure is not None and failure.text is not None
+    control = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+    expected = control.sub(lambda m: f"\\x{ord(m.group()):02x}", text).replace("\r\n", "\n")
+    assert expected.replace("\r", "\n") in failure.text.replace("\r", "\n")
+    rows = [line for line in markdown.render(report).splitlines() if line.startswith("| ")]
+    assert all(len(re.findall(r"(?<!\\)\|", row)) == 5 for row in rows)
