@@ -35,8 +35,6 @@ from gradtutor.yamlnodes import (
 # A class's answers file is a few kilobytes; refuse what is clearly not one before parsing it.
 MAX_FILE_BYTES = 2_000_000
 
-QUOTE_ADVICE = 'quote the answer, for example x: "[x > y]"'
-
 
 class AnswersFileError(GradtutorError):
     """An answers file that cannot be graded: unreadable, malformed YAML, or the wrong shape."""
@@ -125,7 +123,7 @@ def parse_answers(text: str, file: str = "answers.yaml") -> AnswersFile:
             file, "an answers file is a mapping with an `answers:` key", root.start,
             "start with `answers:` and list exercise ids under it",
         )  # fmt: skip
-    return AnswersFile(file, _student(root), _entries(root, file))
+    return AnswersFile(file, _student(root), _entries(root, file, text.splitlines()))
 
 
 def _student(root: YamlMapping) -> str | None:
@@ -135,7 +133,7 @@ def _student(root: YamlMapping) -> str | None:
     return None
 
 
-def _entries(root: YamlMapping, file: str) -> list[AnswerEntry]:
+def _entries(root: YamlMapping, file: str, lines: list[str]) -> list[AnswerEntry]:
     if "answers" not in root.keys():  # noqa: SIM118 - a YamlMapping is not a dict
         close = difflib.get_close_matches("answers", root.keys(), n=1, cutoff=0.6)
         hint = (
@@ -154,7 +152,7 @@ def _entries(root: YamlMapping, file: str) -> list[AnswerEntry]:
         )  # fmt: skip
     entries: list[AnswerEntry] = []
     for key, value in answers.pairs:
-        entries.extend(_exercise_entries(_key(key), key, value))
+        entries.extend(_exercise_entries(_key(key), key, value, lines))
     return entries
 
 
@@ -162,7 +160,9 @@ def _key(node: YamlNode) -> str:
     return node.text if isinstance(node, YamlScalar) else "?"
 
 
-def _exercise_entries(exercise: str, key: YamlNode, value: YamlNode) -> list[AnswerEntry]:
+def _exercise_entries(
+    exercise: str, key: YamlNode, value: YamlNode, lines: list[str]
+) -> list[AnswerEntry]:
     line = key.start.line
     if not isinstance(key, YamlScalar):
         return [_refused(exercise, None, line, "an exercise id must be plain text")]
@@ -186,11 +186,20 @@ def _exercise_entries(exercise: str, key: YamlNode, value: YamlNode) -> list[Ans
             entries.append(_answer(exercise, wrt, answer))
         else:
             kind = "a list" if isinstance(answer, YamlSequence) else "a mapping"
+            written = _source(lines, answer.start, answer.end) or "[x > y]"
             entries.append(
                 _refused(exercise, wrt, answer.start.line,
-                         f"YAML read this answer as {kind}, not as a formula", QUOTE_ADVICE)
+                         f"YAML read this answer as {kind}, not as a formula",
+                         f"quote the answer: {wrt}: \"{written}\"")
             )  # fmt: skip
     return entries
+
+
+def _source(lines: list[str], start: Mark, end: Mark) -> str | None:
+    """The text between two marks on one line, as written (None across lines)."""
+    if start.line != end.line or start.line > len(lines):
+        return None
+    return lines[start.line - 1][start.column - 1 : end.column - 1].replace('"', "'")
 
 
 def _answer(exercise: str, wrt: str | None, scalar: YamlScalar) -> AnswerEntry:

@@ -55,7 +55,7 @@ def submission_view(submission: Submission, *, explain_correct: bool = False) ->
 
 def results_table(submission: Submission) -> Table:
     title = submission.file + (f" ({submission.student})" if submission.student else "")
-    table = Table(title=title, box=box.SIMPLE_HEAD, show_footer=True, title_justify="left")
+    table = Table(title=Text(title), box=box.SIMPLE_HEAD, show_footer=True, title_justify="left")
     table.add_column("exercise", footer="total")
     table.add_column("variable")
     table.add_column("verdict")
@@ -66,8 +66,8 @@ def results_table(submission: Submission) -> Table:
     )
     for result in submission.results:
         table.add_row(
-            result.exercise,
-            result.wrt,
+            Text(result.exercise),
+            Text(result.wrt),
             Text(result.verdict, style=VERDICT_STYLES[result.verdict]),
             f"{points_text(result.points)}/{points_text(result.max_points)}",
         )
@@ -80,17 +80,19 @@ def result_panel(result: Result) -> Panel:
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column()
     if result.answer is not None:
-        grid.add_row("answer", result.answer)
+        grid.add_row("answer", Text(result.answer))
         if result.error_column is not None:
             column = min(result.error_column, len(result.answer) + 1)
             grid.add_row("", Text(" " * (column - 1) + "^", style="bold red"))
     if result.read_as is not None:
-        grid.add_row("read as", result.read_as)
-    grid.add_row("verdict", result.message)
+        grid.add_row("read as", Text(result.read_as))
+    grid.add_row("verdict", Text(result.message))
     if result.diagnosis is not None:
-        grid.add_row("mistake", result.diagnosis.message)
+        grid.add_row("mistake", Text(result.diagnosis.message))
         if result.diagnosis.hint is not None:
-            grid.add_row("hint", f"read hint {result.diagnosis.hint + 1} of {result.exercise}")
+            grid.add_row(
+                "hint", Text(f"read hint {result.diagnosis.hint + 1} of {result.exercise}")
+            )
     where = f" (line {result.line})" if result.line is not None else ""
     title = Text.assemble(
         f"{result.exercise} ∂/∂{result.wrt}{where}: ",
