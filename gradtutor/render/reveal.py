@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Group, RenderableType
+from rich.padding import Padding
 from rich.text import Text
 
 
@@ -34,4 +35,10 @@ def _reference(submission: Mapping[str, Any], result: Mapping[str, Any]) -> Rend
     steps = result.get("steps")
     if not steps:
         return heading
-    return Group(heading, Text("\n".join(f"  {line}" for line in str(steps).splitlines())))
+    return Group(heading, *(_step_line(line) for line in str(steps).splitlines()))
+
+
+def _step_line(line: str) -> RenderableType:
+    """A step indented by its depth; a long one wraps under itself, not at the left margin."""
+    depth = len(line) - len(line.lstrip(" "))
+    return Padding(Text(line.lstrip(" ")), (0, 0, 0, 2 + depth), expand=False)
