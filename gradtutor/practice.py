@@ -106,6 +106,16 @@ class AnswerRefused:
 
 
 @dataclass(frozen=True)
+class CheckFailed:
+    """The checker itself failed on this answer: nothing is recorded."""
+
+    exercise: Exercise
+    wrt: str
+    answer: str
+    message: str
+
+
+@dataclass(frozen=True)
 class HintShown:
     exercise: Exercise
     number: int  # 1-based
@@ -193,6 +203,7 @@ Event = (
     | ExerciseShown
     | AnswerChecked
     | AnswerRefused
+    | CheckFailed
     | HintShown
     | NoMoreHints
     | StepsShown
@@ -205,6 +216,12 @@ Event = (
     | AllFinished
     | Summary
 )
+
+
+def _failure_text(error: Exception) -> str:
+    if isinstance(error, GradtutorError):
+        return error.message
+    return f"{type(error).__name__}: {error}"
 
 
 def rule_name(rule: str) -> str:
@@ -416,8 +433,8 @@ class PracticeSession:
         for wrt in wanted:
             try:
                 derivation = self._derive(exercise, wrt)
-            except GradtutorError as error:
-                events.append(StepsUnavailable(exercise, wrt, error.message))
+            except Exception as error:  # a failure of the step engine must not end the session
+                events.append(StepsUnavailable(exercise, wrt, _failure_text(error)))
                 continue
             revealed = wrt not in current.answered
             self.store.record_steps(exercise.id, wrt, current.hints_shown)
@@ -437,8 +454,8 @@ class PracticeSession:
             return [self._refused(text, error)]
         try:
             result = self._check(exercise, wrt, text)
-        except GradtutorError as error:
-            return [self._refused(text, error)]
+        except Exception as error:  # not the learner's doing: say so, record nothing
+            return [CheckFailed(exercise, wrt, text, _failure_text(error))]
         if result.verdict not in ("correct", "incorrect"):
             message = result.message or "the answer was refused"
             column = result.error_column

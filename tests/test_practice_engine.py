@@ -25,6 +25,7 @@ from gradtutor.practice import (
     AlreadySolved,
     AnswerChecked,
     AnswerRefused,
+    CheckFailed,
     ExerciseShown,
     ExerciseSolved,
     HelpShown,
@@ -238,21 +239,31 @@ def test_steps_the_engine_cannot_give_are_not_recorded(store: ProgressStore) -> 
     def no_steps(exercise: Exercise, wrt: str) -> str:
         raise GradtutorError("no rule for this")
 
-    session = _session(store, derive=no_steps)
-    session.start()
-    [unavailable] = session.handle("steps")
-    assert isinstance(unavailable, StepsUnavailable) and unavailable.message == "no rule for this"
+    def broken_steps(exercise: Exercise, wrt: str) -> str:
+        raise RecursionError("too deep")
+
+    for derive, message in (
+        (no_steps, "no rule for this"),
+        (broken_steps, "RecursionError: too deep"),
+    ):
+        session = _session(store, derive=derive)
+        session.start()
+        [unavailable] = session.handle("steps")
+        assert isinstance(unavailable, StepsUnavailable) and unavailable.message == message
     assert store.activity() == []
 
 
-def test_a_check_that_fails_is_reported_as_a_refusal(store: ProgressStore) -> None:
+def test_a_checker_failure_is_reported_and_not_recorded(store: ProgressStore) -> None:
     def broken(exercise: Exercise, wrt: str, answer: str) -> FakeResult:
-        raise GradtutorError("the checker cannot run")
+        raise ZeroDivisionError("division by zero")
 
     session = _session(store, check=broken)
     session.start()
-    [refused] = session.handle("2x")
-    assert isinstance(refused, AnswerRefused) and refused.error.message == "the checker cannot run"
+    [failed] = session.handle("2x")
+    assert isinstance(failed, CheckFailed)
+    assert failed.message == "ZeroDivisionError: division by zero"
+    assert store.activity() == []
+    assert session.prompt == "∂f/∂x = "  # the session goes on
 
 
 def test_each_partial_in_turn_and_resume_where_left(store: ProgressStore) -> None:

@@ -23,6 +23,7 @@ from gradtutor.practice import (
     AlreadySolved,
     AnswerChecked,
     AnswerRefused,
+    CheckFailed,
     Event,
     ExerciseShown,
     ExerciseSolved,
@@ -170,6 +171,18 @@ def refused_view(event: AnswerRefused) -> RenderableType:
     return Group(*parts)
 
 
+def check_failed_view(event: CheckFailed) -> RenderableType:
+    return Group(
+        _line(("gradtutor could not check that answer: ", "bold red"), event.message),
+        _line(
+            "This is gradtutor's fault, not yours; the answer was not recorded. Try writing it "
+            "another way, or type skip. Please report it with the exercise id "
+            f"({event.exercise.id}) and your answer.",
+            indent=4,
+        ),
+    )
+
+
 def hint_view(event: HintShown | NoMoreHints) -> RenderableType:
     if isinstance(event, HintShown):
         label = Text(f"hint {event.number} of {event.total}", style="bold yellow")
@@ -304,6 +317,8 @@ def event_view(event: Event, plain: bool = False) -> RenderableType:
             return answer_view(event, plain)
         case AnswerRefused():
             return refused_view(event)
+        case CheckFailed():
+            return check_failed_view(event)
         case HintShown() | NoMoreHints():
             return hint_view(event)
         case StepsShown():
