@@ -350,3 +350,25 @@ def test_the_more_specific_rule_wins_a_tie() -> None:
     ]
     log = [_row(n, "c1", "answer", "x", "incorrect") for n in range(1, 4)]
     assert [struggle.rule for struggle in struggling_rules(exercises, log)] == ["chain", "power"]
+
+
+def test_the_migration_hook_upgrades_an_older_file_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gradtutor.progress as progress
+
+    path = tmp_path / "p.db"
+    with open_progress(path) as store:
+        store.record_answer("a", "x", "2x", "correct", 0)
+
+    def add_a_column(connection: sqlite3.Connection) -> None:
+        connection.execute("ALTER TABLE activity ADD COLUMN seconds REAL")
+
+    monkeypatch.setattr(progress, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setitem(progress.MIGRATIONS, SCHEMA_VERSION, add_a_column)
+    with open_progress(path) as store:
+        assert [row.answer for row in store.activity()] == ["2x"]
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION + 1,)
+        columns = [row[1] for row in connection.execute("PRAGMA table_info(activity)")]
+    assert "seconds" in columns
