@@ -78,7 +78,7 @@ def test_template_refuses_to_overwrite_answers(
     Path("answers.yaml").write_text("answers:\n  x: my work\n", encoding="utf-8")
     refused = runner.invoke(app, ["template", "-o", "answers.yaml"])
     assert refused.exit_code == 2
-    assert "answers.yaml already exists" in refused.stderr
+    assert "answers.yaml already exists" in " ".join(refused.stderr.split())
     assert Path("answers.yaml").read_text("utf-8") == "answers:\n  x: my work\n"
     forced = runner.invoke(app, ["template", "-o", "answers.yaml", "--force"])
     assert forced.exit_code == 0
