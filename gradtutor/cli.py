@@ -406,7 +406,7 @@ def progress_command(
 def reset_command(
     exercise: Annotated[
         Optional[str],  # noqa: UP045 - Typer reads the annotation at run time
-        typer.Argument(metavar="[ID]", help="The exercise whose progress to forget."),
+        typer.Argument(metavar="ID", help="The exercise whose progress to forget."),
     ] = None,
     all_progress: Annotated[
         bool, typer.Option("--all", help="Forget the progress on every exercise.")
