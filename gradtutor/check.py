@@ -38,6 +38,7 @@ from gradtutor.context import (
 )
 from gradtutor.diagnose import diagnose
 from gradtutor.errors import GradtutorError, ParseError
+from gradtutor.exact import compare_at
 from gradtutor.expr import Node, to_ascii, to_pretty
 from gradtutor.numeric import Array, evaluate, evaluate_precise
 from gradtutor.parser import parse
@@ -61,6 +62,10 @@ DEFAULT_TIMEOUT = 2.0
 MAX_CONFIRMATIONS = 4
 # 40-digit spot checks of agreeing answers (they catch rounded decimals such as 0.333).
 SPOT_CHECKS = 3
+# A float64 comparison whose tolerance is wider than this (relative) says nothing: recheck it.
+INFORMATIVE = 1e-6
+# At most this many doubtful extra points are rechecked in high precision.
+MAX_EXTRA_RECHECKS = 12
 # Looking for more evidence may overrun a spent budget by this much (it is float64 and mpmath).
 EVIDENCE_SECONDS = 0.5
 # The symbolic check leaves this share of the budget for the evidence after it.
@@ -179,6 +184,14 @@ def clear_caches() -> None:
 
 
 @dataclass(frozen=True)
+class _Recheck:
+    """A point rechecked in high precision: a counterexample, or the values shown equal."""
+
+    counterexample: Counterexample | None
+    verified: bool
+
+
+@dataclass(frozen=True)
 class _Comparison:
     """The finite-difference check after confirming its outliers with 40-digit evaluation."""
 
@@ -245,56 +258,79 @@ class _Decider:
         return compare(self.answer, reference, self.context.loci, budget, thorough=thorough)
 
     def numeric(self) -> _Comparison:
+        """The finite-difference check; its doubtful points are settled in high precision.
+
+        A point is doubtful when the answer is further from the estimate than the tolerance, or
+        when the tolerance is too wide to tell anything (an answer whose float64 evaluation
+        cancels huge terms). High precision then finds a counterexample, verifies the point, or
+        cannot settle it (the point is dropped).
+        """
         samples = self.context.samples
         if samples.size == 0:
             return _Comparison(None, None, 0)
         tolerance = samples.error + _finite_or_inf(rounding(self.tree, samples.points))
         error = np.abs(self.values - samples.estimate)
-        outliers = _worst_first(error, tolerance)
-        refuted: list[int] = []
+        scale = _largest(np.abs(samples.estimate)) or 1.0
+        conclusive = tolerance <= INFORMATIVE * np.maximum(np.abs(samples.estimate), 1e-3 * scale)
+        doubtful = _worst_first(error, np.where(conclusive, tolerance, 0.0))
+        refuted, dropped = 0, []
         try:
             with self.budget.limit():
-                for index in outliers:
+                for index in doubtful:
                     point, estimate = samples.point(index), float(samples.estimate[index])
-                    counterexample = self.confirm(point, estimate, float(tolerance[index]))
-                    if counterexample is not None:
-                        check = NumericCheck("disagree", samples.size, _largest(error))
-                        return _Comparison(check, counterexample, len(refuted))
-                    refuted.append(index)
+                    recheck = self.confirm(point, estimate, float(tolerance[index]))
+                    if recheck.counterexample is not None:
+                        check = NumericCheck("disagree", samples.size, _largest(error[conclusive]))
+                        return _Comparison(check, recheck.counterexample, refuted)
+                    if not recheck.verified:
+                        dropped.append(index)
+                    elif conclusive[index]:
+                        refuted += 1
         except BudgetExceeded:
-            # No time to recheck in 40 digits: the finite difference's word stands.
-            index = outliers[len(refuted)]
-            counterexample = Counterexample(
-                samples.point(index), float(samples.estimate[index]), _float(self.values[index])
-            )
-            check = NumericCheck("disagree", samples.size, _largest(error))
-            return _Comparison(check, counterexample, len(refuted))
-        kept = np.ones(samples.size, dtype=bool)
-        kept[refuted] = False
-        check = NumericCheck("agree", int(kept.sum()), _largest(error[kept]))
-        return _Comparison(check, None, len(refuted))
+            done = refuted + len(dropped)
+            real = [i for i in doubtful[done:] if conclusive[i]]
+            if real:
+                # No time to recheck in high precision: the finite difference's word stands.
+                index = real[0]
+                counterexample = Counterexample(
+                    samples.point(index), float(samples.estimate[index]), _float(self.values[index])
+                )
+                check = NumericCheck("disagree", samples.size, _largest(error[conclusive]))
+                return _Comparison(check, counterexample, refuted)
+            dropped.extend(doubtful[done:])
+        agreeing = np.ones(samples.size, dtype=bool)
+        agreeing[doubtful] = False
+        counted = samples.size - len(dropped)
+        return _Comparison(NumericCheck("agree", counted, _largest(error[agreeing])), None, refuted)
 
-    def confirm(
-        self, point: dict[str, float], estimate: float, tolerance: float
-    ) -> Counterexample | None:
-        """A counterexample at `point` if 40-digit evaluation confirms a difference there.
+    def confirm(self, point: dict[str, float], estimate: float, tolerance: float) -> _Recheck:
+        """Whether high-precision evaluation shows a difference at `point`, or equality.
 
-        SymPy's derivative is evaluated in 40 digits; where it has no value, the derivative's
-        `estimate` (finite difference or float64) stands, with its `tolerance`.
+        The answer and SymPy's derivative are compared in 40 digits or more (`exact`); where
+        the derivative has no value, its `estimate` (finite difference or float64) stands, with
+        its `tolerance`. A comparison that precision cannot settle is neither.
         """
-        got = evaluate_precise(self.tree, point)
-        expected = self.precise_reference(point)
-        if expected is None:
-            if not math.isfinite(estimate):
-                return None
-            if got is not None and abs(got - estimate) <= tolerance:
-                return None
-            return Counterexample(point, estimate, got)
-        if got is None:
-            return Counterexample(point, expected, None)
-        if abs(got - expected) <= 4 * EPS * max(abs(got), abs(expected)) + 1e-300:
-            return None
-        return Counterexample(point, expected, got)
+        reference = self.context.reference_tree
+        if reference is None:
+            got = evaluate_precise(self.tree, point)
+            return self.against_estimate(point, got, estimate, tolerance)
+        settled = compare_at(self.tree, reference, point)
+        if settled.agreement == "unsure":
+            return _Recheck(None, verified=False)
+        if settled.reference is None:
+            return self.against_estimate(point, settled.answer, estimate, tolerance)
+        if settled.agreement == "equal":
+            return _Recheck(None, verified=True)
+        return _Recheck(Counterexample(point, settled.reference, settled.answer), verified=False)
+
+    def against_estimate(
+        self, point: dict[str, float], got: float | None, estimate: float, tolerance: float
+    ) -> _Recheck:
+        if not math.isfinite(estimate):
+            return _Recheck(None, verified=False)
+        if got is not None and abs(got - estimate) <= tolerance:
+            return _Recheck(None, verified=True)
+        return _Recheck(Counterexample(point, estimate, got), verified=False)
 
     def precise_reference(self, point: dict[str, float]) -> float | None:
         tree = self.context.reference_tree
@@ -324,17 +360,23 @@ class _Decider:
         defined = np.isfinite(reference)
         self.extra_points = int(defined.sum())
         error = np.where(defined, np.abs(values - reference), 0.0)
-        for index in _worst_first(error, np.where(defined, tolerance, np.inf)):
+        size = np.abs(np.where(defined, reference, 0.0))
+        conclusive = tolerance <= INFORMATIVE * np.maximum(size, 1e-3 * (_largest(size) or 1.0))
+        doubtful = _worst_first(error, np.where(defined & conclusive, tolerance, 0.0))
+        doubtful = [index for index in doubtful if defined[index]]
+        self.extra_points = int((defined & conclusive).sum()) - len(doubtful)
+        for index in doubtful[:MAX_EXTRA_RECHECKS]:
             point = {name: float(column[index]) for name, column in points.items()}
-            counterexample = self.confirm(point, float(reference[index]), float(tolerance[index]))
-            if counterexample is not None:
-                return counterexample
+            recheck = self.confirm(point, float(reference[index]), float(tolerance[index]))
+            if recheck.counterexample is not None:
+                return recheck.counterexample
+            self.extra_points += recheck.verified
         samples = self.context.samples
         spots = [samples.point(i) for i in range(min(SPOT_CHECKS, samples.size))]
         for point in [*spots, *boundary_points(self.tree, self.context)]:
-            counterexample = self.confirm(point, math.nan, 0.0)
-            if counterexample is not None:
-                return counterexample
+            recheck = self.confirm(point, math.nan, 0.0)
+            if recheck.counterexample is not None:
+                return recheck.counterexample
         return None
 
     def anywhere(self) -> Counterexample | None:

@@ -1,0 +1,74 @@
+"""Deciding, at one point, whether an answer and the derivative have the same value.
+
+float64 can be fooled (an answer that overflows, or cancels `(x+y+1)^200` against itself), and so
+can a fixed precision: the two trees are evaluated with mpmath at 40 digits, then at 80, 160 and
+320, until the change from one precision to the next (the noise) is small enough to say whether
+they agree to float64 precision. A value that keeps moving is `unsure`, never a counterexample.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from gradtutor.expr import Node
+from gradtutor.numeric import evaluate_precise
+
+PRECISIONS = (40, 80, 160, 320)
+EPS = float(np.finfo(np.float64).eps)
+# Noise this small (relative to the values, or absolute near 0) cannot hide a float64 difference.
+SETTLED_NOISE = 1e-25
+
+Agreement = Literal["equal", "different", "unsure"]
+
+
+@dataclass(frozen=True)
+class Settled:
+    """The verdict at a point, with the values (None where a tree is undefined there)."""
+
+    agreement: Agreement
+    answer: float | None
+    reference: float | None
+
+
+def compare_at(answer: Node, reference: Node, point: Mapping[str, float]) -> Settled:
+    """Whether `answer` and `reference` agree at `point`, in rising precision."""
+    previous = _values(answer, reference, point, PRECISIONS[0])
+    for digits in PRECISIONS[1:]:
+        current = _values(answer, reference, point, digits)
+        settled = _settle(previous, current)
+        if settled is not None:
+            return settled
+        previous = current
+    return Settled("unsure", *previous)
+
+
+def _values(
+    answer: Node, reference: Node, point: Mapping[str, float], digits: int
+) -> tuple[float | None, float | None]:
+    return evaluate_precise(answer, point, digits), evaluate_precise(reference, point, digits)
+
+
+def _settle(
+    previous: tuple[float | None, float | None], current: tuple[float | None, float | None]
+) -> Settled | None:
+    (answer, reference), (answer_before, reference_before) = current, previous
+    if (answer is None) != (answer_before is None) or (reference is None) != (
+        reference_before is None
+    ):
+        return None  # defined at one precision only: on an edge, not settled
+    if answer is None or reference is None:
+        agreement: Agreement = "equal" if answer is None and reference is None else "different"
+        return Settled(agreement, answer, reference)
+    assert answer_before is not None and reference_before is not None
+    noise = abs(answer - answer_before) + abs(reference - reference_before)
+    size = max(abs(answer), abs(reference))
+    difference = abs(answer - reference)
+    if difference > 4 * EPS * size + 2 * noise and noise <= 0.1 * difference:
+        return Settled("different", answer, reference)
+    if difference <= 4 * EPS * size + 2 * noise and noise <= SETTLED_NOISE * (1.0 + size):
+        return Settled("equal", answer, reference)
+    return None
