@@ -8,6 +8,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gradtutor.progress import (
     SCHEMA_VERSION,
@@ -372,3 +374,39 @@ def test_the_migration_hook_upgrades_an_older_file_in_place(
         assert connection.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION + 1,)
         columns = [row[1] for row in connection.execute("PRAGMA table_info(activity)")]
     assert "seconds" in columns
+
+
+_ROW = st.one_of(
+    st.tuples(st.just("answer"), st.sampled_from(["x", "y"]),
+              st.sampled_from(["correct", "incorrect", "invalid"])),
+    st.tuples(st.just("hint"), st.none(), st.none()),
+    st.tuples(st.just("steps"), st.sampled_from(["x", "y"]), st.none()),
+    st.tuples(st.just("skip"), st.none(), st.none()),
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_ROW, max_size=12))
+def test_status_agrees_with_its_definition(rows: list[tuple[str, str | None, str | None]]) -> None:
+    log = [_row(n, "e", kind, wrt, verdict) for n, (kind, wrt, verdict) in enumerate(rows, 1)]
+    progress = exercise_progress(FakeExercise("e", ask=["x", "y"]), log)
+    first_correct = {
+        wrt: next(n for n, (k, w, v) in enumerate(rows) if k == "answer" and w == wrt
+                  and v == "correct")
+        for wrt in ("x", "y")
+        if ("answer", wrt, "correct") in rows
+    }  # fmt: skip
+    revealed = any(
+        kind == "steps" and (wrt not in first_correct or n < first_correct[wrt])
+        for n, (kind, wrt, _) in enumerate(rows)
+    )
+    assert progress.finished == (len(first_correct) == 2)
+    assert progress.attempts == sum(k == "answer" and v != "invalid" for k, _, v in rows)
+    if revealed:
+        assert progress.status == "revealed"
+    elif progress.finished:
+        assert progress.status == "solved"
+    elif any(kind in ("answer", "hint") for kind, _, _ in rows):
+        assert progress.status == "attempted"
+    else:
+        assert progress.status == "new"
