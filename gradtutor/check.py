@@ -464,6 +464,7 @@ class _Decider:
 
 _PROOFS = {
     "structure": "it is SymPy's derivative as written",
+    "factor": "it equals the derivative once common factors are taken out",
     "expand": "it expands to the same expression as the derivative",
     "cancel": "it simplifies to the derivative (common denominators cancelled)",
     "cases": "it equals the derivative on each side of every kink",

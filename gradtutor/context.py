@@ -211,7 +211,7 @@ def rounding(node: Node, points: Mapping[str, Array]) -> Array:
     It is ROUNDING_UNITS · eps times a magnitude that adds the absolute values of terms before
     they cancel, so that `(x + 1e8) − 1e8` gets a tolerance fitting its lost digits.
     """
-    magnitude = evaluate(_magnitude(node), points)
+    magnitude = evaluate(magnitude_tree(node), points)
     units = ROUNDING_UNITS * max(1, _size(node) // 8)
     return np.where(np.isfinite(magnitude), units * EPS * magnitude, np.inf)
 
@@ -226,7 +226,7 @@ def _abs(node: Node) -> Node:
     return Call("abs", (node,))
 
 
-def _magnitude(node: Node) -> Node:
+def magnitude_tree(node: Node) -> Node:
     """A tree whose value bounds the sizes of the terms that make up `node`'s value."""
     match node:
         case Num(value):
@@ -234,16 +234,16 @@ def _magnitude(node: Node) -> Node:
         case Var() | Const():
             return _abs(node)
         case Neg(operand):
-            return _magnitude(operand)
+            return magnitude_tree(operand)
         case BinOp("+" | "-", left, right):
-            return BinOp("+", _magnitude(left), _magnitude(right))
+            return BinOp("+", magnitude_tree(left), magnitude_tree(right))
         case BinOp("*", left, right):
-            return BinOp("*", _magnitude(left), _magnitude(right))
+            return BinOp("*", magnitude_tree(left), magnitude_tree(right))
         case BinOp("/", left, right):
-            return BinOp("/", _magnitude(left), _abs(right))
+            return BinOp("/", magnitude_tree(left), _abs(right))
         case Call(_, args) if len(args) == 1:
             # f(u) carries the error of u, scaled by about |f|, plus its own.
-            inner = _magnitude(args[0])
+            inner = magnitude_tree(args[0])
             return BinOp("+", _abs(node), BinOp("*", inner, BinOp("+", number(1), _abs(node))))
         case Indicator(Compare()):
             return number(1)

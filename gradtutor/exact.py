@@ -14,6 +14,7 @@ from typing import Literal
 
 import numpy as np
 
+from gradtutor.context import magnitude_tree
 from gradtutor.expr import Node
 from gradtutor.numeric import evaluate_precise
 
@@ -36,10 +37,14 @@ class Settled:
 
 def compare_at(answer: Node, reference: Node, point: Mapping[str, float]) -> Settled:
     """Whether `answer` and `reference` agree at `point`, in rising precision."""
+    # Terms this large cancel to noise of this size at d digits: |terms| · 10^(2 − d).
+    magnitude = sum(
+        abs(evaluate_precise(magnitude_tree(tree), point) or 0.0) for tree in (answer, reference)
+    )
     previous = _values(answer, reference, point, PRECISIONS[0])
     for digits in PRECISIONS[1:]:
         current = _values(answer, reference, point, digits)
-        settled = _settle(previous, current)
+        settled = _settle(previous, current, magnitude * 10.0 ** (2 - digits))
         if settled is not None:
             return settled
         previous = current
@@ -53,7 +58,9 @@ def _values(
 
 
 def _settle(
-    previous: tuple[float | None, float | None], current: tuple[float | None, float | None]
+    previous: tuple[float | None, float | None],
+    current: tuple[float | None, float | None],
+    cancellation: float,
 ) -> Settled | None:
     (answer, reference), (answer_before, reference_before) = current, previous
     if (answer is None) != (answer_before is None) or (reference is None) != (
@@ -64,7 +71,9 @@ def _settle(
         agreement: Agreement = "equal" if answer is None and reference is None else "different"
         return Settled(agreement, answer, reference)
     assert answer_before is not None and reference_before is not None
-    noise = abs(answer - answer_before) + abs(reference - reference_before)
+    noise = max(abs(answer - answer_before) + abs(reference - reference_before), cancellation)
+    if noise != noise:  # an infinite magnitude: nothing can be settled
+        return None
     size = max(abs(answer), abs(reference))
     difference = abs(answer - reference)
     if difference > 4 * EPS * size + 2 * noise and noise <= 0.1 * difference:

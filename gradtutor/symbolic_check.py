@@ -93,9 +93,10 @@ def _compare(
     if difference == 0:
         return EQUAL
     small = expansion_size(difference) <= MAX_EXPANDED_TERMS
-    steps: list[tuple[str, Callable[[sympy.Expr], sympy.Expr]]] = (
-        [("expand", sympy.expand), ("cancel", sympy.cancel)] if small else []
-    )
+    # factor_terms pulls out common factors without expanding anything: cheap at any size.
+    steps: list[tuple[str, Callable[[sympy.Expr], sympy.Expr]]] = [("factor", sympy.factor_terms)]
+    if small:
+        steps += [("expand", sympy.expand), ("cancel", sympy.cancel)]
     for name, step in steps:
         reduced = step(difference)
         if reduced == 0:
