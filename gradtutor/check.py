@@ -637,7 +637,7 @@ def _grade_one(
     line = entry.line if entry else None
     try:
         return check_answer(exercise, wrt, text, seed=seed, timeout=timeout, line=line)
-    except (GradtutorError, RecursionError, ArithmeticError, ValueError, TypeError) as error:
+    except (Exception, BudgetExceeded) as error:
         # The checker's own failure must not cost the other answers; say what happened.
         return Result(
             exercise=exercise.id, wrt=wrt, verdict="invalid", points=0.0,

@@ -10,7 +10,7 @@ one set of finite differences and one set of sample points per exercise.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -31,7 +31,6 @@ from gradtutor.expr import (
     Num,
     Var,
     number,
-    variables_of,
 )
 from gradtutor.numeric import Array, Mask, evaluate, finite_differences, sample_points
 from gradtutor.symbolic import UnsupportedExpression, from_sympy, symbol, to_sympy
@@ -126,7 +125,7 @@ class ExerciseContext:
         self.tree: Node = spec.tree if spec.tree is not None else _parse(spec)
         self.function = to_sympy(self.tree)
         self.reference, self.reference_tree = _derivative(self.function, wrt, timeout)
-        self.loci = kink_loci(self.function)
+        self.loci = _kink_loci(self.function)
         self.samples = self._samples()
 
     @property
@@ -188,7 +187,9 @@ def _parse(spec: ExerciseSpec) -> Node:
     return parse(spec.function, spec.variables)
 
 
-def _derivative(function: sympy.Expr, wrt: str, timeout: float) -> tuple[sympy.Expr | None, Any]:
+def _derivative(
+    function: sympy.Expr, wrt: str, timeout: float
+) -> tuple[sympy.Expr | None, Node | None]:
     """SymPy's derivative (off the kink set) and a tree of it, each None if out of reach."""
     try:
         with Budget(max(timeout, 1.0)).limit():
@@ -197,9 +198,16 @@ def _derivative(function: sympy.Expr, wrt: str, timeout: float) -> tuple[sympy.E
         return None, None
     try:
         tree: Node | None = from_sympy(reference)
-    except UnsupportedExpression:
+    except (UnsupportedExpression, RecursionError):
         tree = None
     return reference, tree
+
+
+def _kink_loci(function: sympy.Expr) -> frozenset[sympy.Expr]:
+    try:
+        return kink_loci(function)
+    except Exception:  # a rewrite SymPy cannot do: no kink is known, so none is excused
+        return frozenset()
 
 
 # --- float64 rounding of an evaluation ------------------------------------------------------------
@@ -271,7 +279,3 @@ def context_for(spec: ExerciseSpec, wrt: str, seed: int, timeout: float) -> Exer
 
 def clear_caches() -> None:
     _contexts.clear()
-
-
-def uses_only(node: Node, names: Sequence[str]) -> bool:
-    return set(variables_of(node)) <= set(names)
