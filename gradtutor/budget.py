@@ -83,7 +83,8 @@ def _alarm(seconds: float) -> Iterator[None]:
             raise BudgetExceeded
 
     started = time.monotonic()
-    previous_handler: Any = signal.signal(signal.SIGALRM, ring)
+    # None: a handler installed outside Python; the default is the closest we can restore.
+    previous_handler: Any = signal.signal(signal.SIGALRM, ring) or signal.SIG_DFL
     previous_delay, _ = signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
