@@ -7,9 +7,9 @@ Two independent checks, both reported:
 - symbolic: the answer against SymPy's derivative (`gradtutor.symbolic_check`).
 
 The decision: symbolic equality is proof; a numeric disagreement, confirmed by evaluating both
-the answer and SymPy's derivative with 40 digits at that point, is a counterexample. When SymPy
+the answer and SymPy's derivative in high precision at that point, is a counterexample. When SymPy
 cannot settle it quickly but the values agree, more evidence decides (256 more points against
-SymPy's derivative, and 40-digit evaluation at sample points); `simplify` runs only when there is
+SymPy's derivative, and high-precision evaluation at sample points); `simplify` runs only when there is
 too little numeric evidence for the values to decide. Verdicts are cached by (exercise, variable,
 seed, the answer as read), so a class that types the same answer pays once.
 """
@@ -58,9 +58,7 @@ from gradtutor.symbolic_check import UNDECIDED, SymbolicOutcome, compare
 from gradtutor.witness import boundary_points
 
 DEFAULT_TIMEOUT = 2.0
-# How many disagreeing points are re-evaluated with 40 digits before a verdict.
-MAX_CONFIRMATIONS = 4
-# 40-digit spot checks of agreeing answers (they catch rounded decimals such as 0.333).
+# High-precision spot checks of agreeing answers (they catch rounded decimals such as 0.333).
 SPOT_CHECKS = 3
 # A float64 comparison whose tolerance is wider than this (relative) says nothing: recheck it.
 INFORMATIVE = 1e-6
@@ -193,11 +191,11 @@ class _Recheck:
 
 @dataclass(frozen=True)
 class _Comparison:
-    """The finite-difference check after confirming its outliers with 40-digit evaluation."""
+    """The finite-difference check after settling its doubtful points in high precision."""
 
     check: NumericCheck | None
     counterexample: Counterexample | None
-    refuted: int  # outliers that 40-digit evaluation showed to be float64 artefacts
+    refuted: int  # outliers that high precision showed to be float64 artefacts
 
 
 class _Decider:
@@ -206,6 +204,7 @@ class _Decider:
         self.tree = tree
         self.budget = budget
         self.values = evaluate(tree, context.samples.points)
+        self.extra_points = 0  # points of the extra evidence that agreed
         self.answer = self._to_sympy()
 
     def _to_sympy(self) -> sympy.Expr | None:
@@ -336,12 +335,10 @@ class _Decider:
         tree = self.context.reference_tree
         return None if tree is None else evaluate_precise(tree, point)
 
-    extra_points = 0
-
     def more_evidence(self) -> Counterexample | None:
         """A counterexample found by looking harder, or None.
 
-        SymPy's derivative in float64 at many more points; 40 digits at a few sample points
+        SymPy's derivative in float64 at many more points; high precision at a few sample points
         (rounded decimals); and points on the answer's own kinks, which random points miss.
         """
         try:
@@ -409,7 +406,7 @@ class _Decider:
             if comparison.refuted:
                 message += (
                     f" ({comparison.refuted} points where float64 differences disagreed were "
-                    "rechecked with 40 digits and agree.)"
+                    "rechecked in high precision and agree.)"
                 )
         else:
             reason = (
