@@ -7,11 +7,12 @@ Two independent checks, both reported:
 - symbolic: the answer against SymPy's derivative (`gradtutor.symbolic_check`).
 
 The decision: symbolic equality is proof; a numeric disagreement, confirmed by evaluating both
-the answer and SymPy's derivative in high precision at that point, is a counterexample. When SymPy
-cannot settle it quickly but the values agree, more evidence decides (256 more points against
-SymPy's derivative, and high-precision evaluation at sample points); `simplify` runs only when there is
-too little numeric evidence for the values to decide. Verdicts are cached by (exercise, variable,
-seed, the answer as read), so a class that types the same answer pays once.
+the answer and SymPy's derivative in high precision at that point (`gradtutor.exact`), is a
+counterexample. When SymPy cannot settle it quickly but the values agree, more evidence decides:
+256 more points against SymPy's derivative, high precision at a few sample points, and points on
+the answer's own kinks (`gradtutor.witness`). `simplify` runs only when there is too little
+numeric evidence for the values to decide. Verdicts are cached by (exercise, variable, seed, the
+answer as read), so a class that types the same answer pays once.
 """
 
 from __future__ import annotations
