@@ -335,6 +335,11 @@ def _central(node: Node, points: Points, wrt: str, step: Array) -> Array:
 
 def finite_differences(node: Node, wrt: str, points: Points) -> FiniteDifferences:
     """Richardson-extrapolated central differences of `node` in `wrt`, with error estimates."""
+    with np.errstate(all="ignore"):  # overflow and NaN are expected and masked by `usable`
+        return _finite_differences(node, wrt, points)
+
+
+def _finite_differences(node: Node, wrt: str, points: Points) -> FiniteDifferences:
     points = {name: np.asarray(values, dtype=np.float64) for name, values in points.items()}
     x = points[wrt]
     step = RELATIVE_STEP * np.maximum(1.0, np.abs(x))

@@ -62,7 +62,7 @@ _TOKEN = re.compile(
   | (?P<op>\*\*|>=|<=|[-+*/^()\[\],<>])
   | (?P<sup>[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+)
     """,
-    re.VERBOSE,
+    re.VERBOSE | re.ASCII,  # ASCII: full-width digits and letters are refused, not read
 )
 _CHARACTER_ADVICE = {
     "#": "comments are not part of a formula; remove everything from # on",

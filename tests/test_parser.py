@@ -314,3 +314,9 @@ def test_the_ascii_form_parses_back_equal(text: str) -> None:
         return
     assert parse(to_ascii(tree), ["x", "y"]) == tree
     assert to_pretty(tree)
+
+
+def test_full_width_digits_are_refused_not_read() -> None:
+    with pytest.raises(ParseError, match="U\\+FF12") as caught:
+        parse("２x")
+    assert caught.value.column == 1
