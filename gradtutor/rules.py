@@ -71,6 +71,8 @@ EXPLAIN = {
     "the derivative does not exist; gradtutor takes the strict 1(u > v), which is 0 there.",
     "min": "min follows its smallest argument: ∂min(u, v) = 1(u < v)·∂u + 1(v < u)·∂v. At a tie "
     "the derivative does not exist; gradtutor takes the strict 1(u < v), which is 0 there.",
+    "losing-argument": "A repeated argument, or one that can never win, changes nothing: this is "
+    "{kept}.",
     "indicator": "{term} is 0 or 1, constant on each side of its boundary {condition}: its "
     "derivative is 0 away from the boundary (on it, where it jumps, there is none).",
     "reference": "As derived in step {number}.",

@@ -336,9 +336,14 @@ class _Engine:
 
     def call(self, node: Node, func: str, args: tuple[Node, ...]) -> Step:
         if func in ("max", "min"):
-            substeps = [self.derive(argument) for argument in args]
-            result = extreme_derivative(func, args, [s.result for s in substeps])
-            return _step(func, node, result, EXPLAIN[func], self.wrt, substeps)
+            distinct = _contenders(func, args)
+            substeps = [self.derive(argument) for argument in distinct]
+            result = extreme_derivative(func, distinct, [s.result for s in substeps])
+            if len(distinct) == len(args):
+                return _step(func, node, result, EXPLAIN[func], self.wrt, substeps)
+            kept = Call(func, distinct) if len(distinct) > 1 else distinct[0]
+            template = EXPLAIN["losing-argument"] + " " + EXPLAIN[func]
+            return _step(func, node, result, template, self.wrt, substeps, kept=kept)
         if func in FUNCTION_RULES and len(args) == 1:
             rule = FUNCTION_RULES[func]
             return self.through(
@@ -387,6 +392,28 @@ class _Engine:
         return _step("unsupported", node, result, EXPLAIN["unsupported"], self.wrt, term=node)
 
 
+def _contenders(func: str, args: tuple[Node, ...]) -> tuple[Node, ...]:
+    """The arguments of max/min that can win: repeats and provable losers left out.
+
+    max(u, u) is u, and max(x, |x|) is |x| (SymPy proves x ≤ |x|); without this, the strict
+    indicators of the rule would be 0 wherever the arguments tie, even along a whole interval.
+    """
+    import sympy
+
+    from gradtutor.symbolic import to_sympy
+
+    forms: dict[Any, Node] = {}
+    try:
+        for argument in args:
+            forms.setdefault(to_sympy(argument), argument)
+        combined = (sympy.Max if func == "max" else sympy.Min)(*forms)
+    except (GradtutorError, ValueError, TypeError):  # an argument SymPy cannot compare
+        return args
+    survivors = combined.args if isinstance(combined, sympy.Max | sympy.Min) else (combined,)
+    kept = tuple(node for form, node in forms.items() if form in survivors)
+    return kept if len(kept) == len(survivors) else tuple(forms.values())
+
+
 def _times(factors: Sequence[Node]) -> Node:
     node = factors[0]
     for factor in factors[1:]:
@@ -409,37 +436,68 @@ _KEPT_WHOLE = frozenset({"sigmoid"})
 
 
 def simplification_steps(derived: Node) -> tuple[list[Step], Node]:
-    """Named steps from the derived result to SymPy's simplest writable form of it.
+    """Named steps from the derived result to the simplest equal form SymPy finds for it.
 
-    A step is kept only when it makes the result shorter: SymPy's reordering alone
-    (`1(y > x)` as `1(x < y)`) is not a simplification worth a step.
+    First SymPy's automatic evaluation (numbers multiplied, repeated factors gathered), then the
+    smallest of a few simplifications. A step is kept only when it makes the tree smaller and
+    brings in no function or constant that was not there (no `√2·cos(x + π/4)` surprises);
+    SymPy's reordering alone (`1(y > x)` as `1(x < y)`) is not worth a step.
     """
     import sympy
 
     from gradtutor.symbolic import UnsupportedExpression, from_sympy, to_sympy
 
     atoms: dict[str, Node] = {}
-    expression = to_sympy(_hide_calls(derived, atoms))
+    try:
+        expression = to_sympy(_hide_calls(derived, atoms))
+    except GradtutorError:  # SymPy cannot hold it (e.g. 1/0 inside): leave it as derived
+        return [], derived
+    allowed = _vocabulary(derived)
 
-    def collected() -> Any:
-        return expression
+    def written(candidate: Any) -> Node | None:
+        try:
+            tree = _restore_calls(from_sympy(candidate), atoms)
+        except UnsupportedExpression:
+            return None
+        return tree if _vocabulary(tree) <= allowed else None
 
-    def simplified() -> Any:
+    def simplest() -> Node | None:
         if sympy.count_ops(expression) > _SIMPLIFY_OPS_LIMIT:
-            return expression
-        return sympy.simplify(expression)
+            return None
+        trees = []
+        for rewrite in (sympy.simplify, sympy.factor, sympy.cancel, sympy.factor_terms):
+            try:
+                tree = written(rewrite(expression))
+            except Exception:  # SymPy's rewriters fail on some piecewise forms: skip that one
+                continue
+            if tree is not None:
+                trees.append(tree)
+        return min(trees, key=_size, default=None)
 
     steps: list[Step] = []
     current = derived
-    for key, make in (("collect", collected), ("simplify", simplified)):
-        try:
-            tree = _restore_calls(from_sympy(make()), atoms)
-        except UnsupportedExpression:
-            continue
-        if len(_pretty(tree)) < len(_pretty(current)):
+    for key in ("collect", "simplify"):
+        tree = written(expression) if key == "collect" else simplest()
+        if tree is not None and _size(tree) < _size(current):
             steps.append(_step("simplify", current, tree, EXPLAIN[key], ""))
             current = tree
     return steps, current
+
+
+def _size(node: Node) -> tuple[int, int]:
+    """How big a formula looks: its number of nodes, then its printed length."""
+    return sum(1 for _ in walk(node)), len(_pretty(node))
+
+
+def _vocabulary(node: Node) -> set[str]:
+    """The functions and named constants a formula uses."""
+    names: set[str] = set()
+    for n in walk(node):
+        if isinstance(n, Call):
+            names.add(n.func)
+        elif isinstance(n, Const):
+            names.add(n.name)
+    return names
 
 
 def _hide_calls(node: Node, atoms: dict[str, Node]) -> Node:

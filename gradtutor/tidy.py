@@ -36,11 +36,16 @@ def is_zero(node: Node) -> bool:
 
 def coefficient_literal(value: Fraction) -> Node:
     """A number to stand in a product: integers as typed, other rationals as `(p/q)`."""
-    if value < 0:
-        return Neg(coefficient_literal(-value))
     if value.denominator == 1:
-        return number(value)
-    return BinOp("/", number(value.numerator), number(value.denominator))
+        return Neg(number(-value)) if value < 0 else number(value)
+    return BinOp("/", coefficient_literal(Fraction(value.numerator)), number(value.denominator))
+
+
+def _negated_leading(node: Node) -> Node:
+    """−node with the sign on its first symbol: `−3/4`, not `−(3/4)`."""
+    if isinstance(node, BinOp) and node.op in ("*", "/"):
+        return BinOp(node.op, _negated_leading(node.left), node.right)
+    return Neg(node)
 
 
 def exponent_literal(value: Fraction) -> Node:
@@ -64,15 +69,26 @@ def split_coefficient(node: Node) -> tuple[Fraction, list[Node]]:
         return value, []
     coefficient = Fraction(1)
     rest: list[Node] = []
-    for factor in product_factors(node):
-        while isinstance(factor, Neg):
-            coefficient, factor = -coefficient, factor.operand
+    for written in product_factors(node):
+        sign, factor = _unsigned(written)
+        coefficient *= sign
         value = numeric_value(factor)
         if value is not None and not rest:
             coefficient *= value
         else:
             rest.append(factor)
     return coefficient, rest
+
+
+def _unsigned(node: Node) -> tuple[int, Node]:
+    """The sign of a factor, pulled out of a leading minus (also in a numerator), and the rest."""
+    if isinstance(node, Neg):
+        sign, rest = _unsigned(node.operand)
+        return -sign, rest
+    if isinstance(node, BinOp) and node.op == "/" and numeric_value(node) is None:
+        sign, top = _unsigned(node.left)
+        return sign, BinOp("/", top, node.right)
+    return 1, node
 
 
 def _chain(factors: Sequence[Node]) -> Node:
@@ -91,7 +107,7 @@ def assemble(coefficient: Fraction, factors: Sequence[Node]) -> Node:
     magnitude = abs(coefficient)
     leading = [coefficient_literal(magnitude), *factors] if magnitude != 1 else list(factors)
     if coefficient < 0:
-        leading[0] = Neg(leading[0])
+        leading[0] = _negated_leading(leading[0])
     return _chain(leading)
 
 
@@ -150,11 +166,18 @@ def negate(node: Node) -> Node:
 
 def divide(numerator: Node, denominator: Node) -> Node:
     """numerator / denominator; a number in the denominator folds into the coefficient."""
-    bottom = numeric_value(denominator)
-    if bottom is not None and bottom != 0:
-        return product([numerator, coefficient_literal(1 / bottom)])
+    divisor = numeric_value(denominator)
+    if divisor is not None and divisor != 0:
+        return product([numerator, coefficient_literal(1 / divisor)])
     if is_zero(numerator):
         return number(0)
+    # Fractions inside fractions: n/(a/b) = n·b/a and (a/b)/d = a/(b·d).
+    over, under = _fraction_parts(denominator)
+    if under is not None:
+        return divide(product([numerator, under]), over)
+    top, bottom = _fraction_parts(numerator)
+    if bottom is not None:
+        return divide(top, product([bottom, denominator]))
     coefficient, rest = split_coefficient(numerator)
     top = assemble(coefficient, rest)
     return BinOp("/", top, denominator)

@@ -1,4 +1,4 @@
-"""The step engine: the chapter's derivations, rule by rule, in the shape the chapter writes them."""
+"""The step engine: the chapter's derivations, rule by rule, in the chapter's own shape."""
 
 from __future__ import annotations
 
