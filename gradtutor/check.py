@@ -173,10 +173,11 @@ def decide(context: ExerciseContext, tree: Node, timeout: float = DEFAULT_TIMEOU
 
 
 def clear_caches() -> None:
-    from gradtutor import context
+    from gradtutor import context, symbolic_check
 
     _decisions.clear()
     context.clear_caches()
+    symbolic_check.clear_cache()
 
 
 # --- the decision ---------------------------------------------------------------------------------

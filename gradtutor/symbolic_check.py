@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import sympy
 from sympy.core.relational import Relational
@@ -62,6 +64,14 @@ def kink_loci(expr: sympy.Expr) -> frozenset[sympy.Expr]:
     return frozenset(_locus(r)[1] for r in _relations(rewritten))
 
 
+# Outcomes already found, by (answer, reference, loci, thorough, interruptible). Answers that
+# SymPy reads as one expression (2z − 2y and −2y + 2z, (2(x + y))/2 and x + y) are compared
+# once: a class writes few forms that differ after SymPy's own evaluation. Timeouts are not kept,
+# so that a later answer gets its own budget.
+_outcomes: OrderedDict[tuple[Any, ...], SymbolicOutcome] = OrderedDict()
+_OUTCOMES_KEPT = 4096
+
+
 def compare(
     answer: sympy.Expr,
     reference: sympy.Expr,
@@ -75,6 +85,30 @@ def compare(
     `loci` are the kink loci of the function; `thorough` allows `simplify` with what is left of
     the budget. "different" is returned only for a difference that is a nonzero number.
     """
+    if budget.expired():
+        return TIMEOUT
+    key = (answer, reference, loci, thorough, budget.interruptible)
+    outcome = _outcomes.get(key)
+    if outcome is None:
+        outcome = _compare_within(answer, reference, loci, budget, thorough)
+        if outcome.result != "timeout":
+            _outcomes[key] = outcome
+            if len(_outcomes) > _OUTCOMES_KEPT:
+                _outcomes.popitem(last=False)
+    return outcome
+
+
+def clear_cache() -> None:
+    _outcomes.clear()
+
+
+def _compare_within(
+    answer: sympy.Expr,
+    reference: sympy.Expr,
+    loci: frozenset[sympy.Expr],
+    budget: Budget,
+    thorough: bool,
+) -> SymbolicOutcome:
     try:
         with budget.limit():
             return _compare(answer, reference, loci, budget, thorough)
@@ -100,7 +134,10 @@ def _compare(
     # factor_terms pulls out common factors without expanding anything: cheap at any size.
     steps: list[tuple[str, Callable[[sympy.Expr], sympy.Expr]]] = [("factor", sympy.factor_terms)]
     if small:
-        steps += [("expand", sympy.expand), ("cancel", sympy.cancel)]
+        steps.append(("expand", sympy.expand))
+    if small and _has_denominator(difference):
+        # Without a quotient anywhere, cancel() only expands (and it is slow on Piecewise).
+        steps.append(("cancel", sympy.cancel))
     for name, step in steps:
         reduced = step(difference)
         if reduced == 0:
@@ -117,6 +154,11 @@ def _compare(
         if sympy.simplify(_as_piecewise(difference)) == 0:
             return SymbolicOutcome("equal", "simplify")
     return UNDECIDED
+
+
+def _has_denominator(expr: sympy.Expr) -> bool:
+    """Whether a power that may be negative (a quotient) appears anywhere in `expr`."""
+    return any(power.exp.is_nonnegative is not True for power in expr.atoms(sympy.Pow))
 
 
 # --- cost estimate --------------------------------------------------------------------------------
