@@ -72,7 +72,7 @@ def reported_errors(source: str | None = None) -> Iterator[None]:
     except GradtutorError as error:
         from gradtutor.render import error_view, make_console
 
-        make_console(stderr=True).print(error_view(error, source))
+        make_console(stderr=True).print(error_view(error, source), soft_wrap=True)
         raise typer.Exit(error.exit_code) from None
 
 
@@ -103,7 +103,7 @@ def parse_command(
         if output is TextOrJson.json:
             print_json(parse_error_json(expression, error))
         else:
-            make_console(stderr=True).print(error_view(error, expression))
+            make_console(stderr=True).print(error_view(error, expression), soft_wrap=True)
         raise typer.Exit(1) from None
     if output is TextOrJson.json:
         print_json(reading.to_json())
@@ -513,6 +513,74 @@ def validate_command(
     # Soft wrap: one unbroken line per problem, so that editors and CI read file:line:column.
     make_console().print(validation_view(validation), soft_wrap=True)
     raise typer.Exit(0 if validation.ok else 1)
+
+
+class ExplainFormat(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    latex = "latex"
+
+
+@app.command("explain")
+def explain_command(
+    expression: Annotated[
+        Optional[str],  # noqa: UP045 - Typer reads the annotation at run time
+        typer.Argument(help="The function, e.g. '3*(2*x^2)^5'. Or use --exercise."),
+    ] = None,
+    wrt: Annotated[
+        Optional[list[str]],  # noqa: UP045 - Typer reads the annotation at run time
+        typer.Option("--wrt", metavar="NAME", help="Differentiate with respect to NAME; repeat."),
+    ] = None,
+    gradient: Annotated[
+        bool, typer.Option("--gradient", help="Every partial derivative in turn, and ∇f.")
+    ] = False,
+    at: Annotated[
+        Optional[list[str]],  # noqa: UP045 - Typer reads the annotation at run time
+        typer.Option(
+            "--at",
+            metavar="NAME=VALUE,...",
+            help="A point: show backpropagation through the function there.",
+        ),
+    ] = None,
+    var: Annotated[
+        Optional[list[str]],  # noqa: UP045 - Typer reads the annotation at run time
+        typer.Option("--var", help="A variable name; repeat for each. Default: every free name."),
+    ] = None,
+    exercise: Annotated[
+        Optional[str],  # noqa: UP045 - Typer reads the annotation at run time
+        typer.Option("--exercise", metavar="ID", help="Explain this exercise's derivatives."),
+    ] = None,
+    exercises: ExerciseSourceOption = None,
+    output: Annotated[
+        ExplainFormat, typer.Option("--format", help="Output format.")
+    ] = ExplainFormat.text,
+    plain: Annotated[
+        bool, typer.Option("--plain", help="No colour and no box drawing (screen readers, logs).")
+    ] = False,
+) -> None:
+    """Explain a derivative step by step, one named rule at a time, then simplify it.
+
+    With several --wrt or --gradient, each partial derivative and ∇f; with --at, the
+    backpropagation table at that point. Exit 0 explained, 2 bad input.
+    """
+    from gradtutor.explain import explain_request
+
+    with reported_errors(expression):
+        explanation = explain_request(
+            expression, exercise, exercises, var, wrt or [], gradient, at or []
+        )
+    if output is ExplainFormat.json:
+        print_json(explanation.to_json())
+    elif output is ExplainFormat.text:
+        from gradtutor.render import make_console
+        from gradtutor.render.steps import explanation_view
+
+        make_console(plain=plain).print(explanation_view(explanation, plain))
+    else:
+        from gradtutor.export import document
+
+        typer.echo(document(explanation, output.value), nl=False)
 
 
 def main() -> None:

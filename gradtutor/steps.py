@@ -189,14 +189,14 @@ def _number(derivation: Derivation) -> None:
             step.explanation = fill(step.template, step.slots)
 
 
-def _left_chain(node: Node, ops: tuple[str, ...], sign: int = 1) -> list[tuple[int, Node]]:
+def left_chain(node: Node, ops: tuple[str, ...], sign: int = 1) -> list[tuple[int, Node]]:
     """The operands of a left-associated chain such as x − y − z, with their signs.
 
     Only the left side is followed: a parenthesised right operand stays one term, as written.
     """
     if isinstance(node, BinOp) and node.op in ops:
         right_sign = -sign if node.op == "-" else sign
-        return [*_left_chain(node.left, ops, sign), (right_sign, node.right)]
+        return [*left_chain(node.left, ops, sign), (right_sign, node.right)]
     return [(sign, node)]
 
 
@@ -265,13 +265,13 @@ class _Engine:
         )  # fmt: skip
 
     def sum(self, node: Node) -> Step:
-        terms = _left_chain(node, ("+", "-"))
+        terms = left_chain(node, ("+", "-"))
         substeps = [self.derive(term) for _, term in terms]
         result = total([(sign, s.result) for (sign, _), s in zip(terms, substeps, strict=True)])
         return _step("sum", node, result, EXPLAIN["sum"], self.wrt, substeps)
 
     def product(self, node: Node) -> Step:
-        factors = [factor for _, factor in _left_chain(node, ("*",))]
+        factors = [factor for _, factor in left_chain(node, ("*",))]
         varying = [i for i, factor in enumerate(factors) if self.depends(factor)]
         constants = [factor for i, factor in enumerate(factors) if i not in varying]
         if constants:
@@ -288,7 +288,7 @@ class _Engine:
         return self.product_rule(node)
 
     def product_rule(self, node: Node) -> Step:
-        factors = [factor for _, factor in _left_chain(node, ("*",))]
+        factors = [factor for _, factor in left_chain(node, ("*",))]
         substeps = [self.derive(factor) for factor in factors]
         terms = [
             (1, product([*factors[:i], step.result, *factors[i + 1 :]]))

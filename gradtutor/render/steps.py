@@ -7,6 +7,7 @@ screen readers and logs.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.padding import Padding
@@ -16,6 +17,9 @@ from rich.tree import Tree
 
 from gradtutor.expr import BinOp, Node, to_pretty
 from gradtutor.steps import Derivation, Step
+
+if TYPE_CHECKING:
+    from gradtutor.explain import Explanation
 
 _INDENT = 4
 
@@ -118,4 +122,22 @@ def gradient_view(derivations: Sequence[Derivation], plain: bool = False) -> Ren
         parts.extend([derivation_view(derivation, plain), Text("")])
     vector = gradient_line([d.simplified for d in derivations])
     parts.append(vector if plain else Panel(vector, expand=False))
+    return Group(*parts)
+
+
+def explanation_view(explanation: Explanation, plain: bool = False) -> RenderableType:
+    """Everything `gradtutor explain` shows: the derivations (∇f when they form the gradient),
+    then the backward pass when a point was given."""
+    from gradtutor.render.backprop import backprop_view
+
+    parts: list[RenderableType] = []
+    if explanation.gradient:
+        parts.append(gradient_view(explanation.derivations, plain))
+    else:
+        for index, derivation in enumerate(explanation.derivations):
+            parts.extend([Text("")] if index else [])
+            parts.append(derivation_view(derivation, plain))
+    if explanation.backprop is not None:
+        parts.extend([Text("")] if parts else [])
+        parts.append(backprop_view(explanation.backprop, plain))
     return Group(*parts)
