@@ -50,6 +50,7 @@ EXPLAIN = {
     "constant": "A number does not change, so its derivative is 0.",
     "held-constant": "{names} {does} not change when {x} does, so {term} is a constant here: "
     "its derivative is 0.",
+    "held-variable": "{names} does not change when {x} does: its derivative is 0.",
     "variable": "The derivative of {x} with respect to itself is 1.",
     "negation": "A minus sign is the constant factor −1: ∂(−u) = −∂u.",
     "constant-multiple": "{c} is a constant factor here: it stays and multiplies the derivative of "

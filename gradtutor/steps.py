@@ -259,8 +259,9 @@ class _Engine:
         if not names:
             return _step("constant", node, number(0), EXPLAIN["constant"], self.wrt)
         listed = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+        template = EXPLAIN["held-variable" if isinstance(node, Var) else "held-constant"]
         return _step(
-            "held-constant", node, number(0), EXPLAIN["held-constant"], self.wrt,
+            "held-constant", node, number(0), template, self.wrt,
             names=listed, does="do" if len(names) > 1 else "does", x=self.variable, term=node,
         )  # fmt: skip
 
