@@ -243,7 +243,7 @@ def _catalogue(context: ExerciseContext) -> Iterator[tuple[str, str, Builder]]:
         yield (
             "wrong-variable",
             f"This is the partial derivative with respect to {name}, not {wrt}.",
-            lambda name=name: sympy.diff(function, symbol(name)),  # type: ignore[misc]
+            lambda name=name: _partial(function, name),  # type: ignore[misc]
         )
     yield from _not_held_constant(context, others)
     for path, node in _subtrees(tree):
@@ -269,8 +269,8 @@ def _not_held_constant(
                 f"changed with {wrt}; in a partial derivative every other variable is held "
                 "constant.",
                 lambda moving=moving: (
-                    sympy.diff(function, x)  # type: ignore[misc]
-                    + sum(sympy.diff(function, symbol(name)) for name in moving)
+                    _partial(function, wrt)  # type: ignore[misc]
+                    + sum(_partial(function, name) for name in moving)
                 ),
             )
     if others:
@@ -281,6 +281,12 @@ def _not_held_constant(
             f"{wrt}; in a partial derivative every other variable is held constant.",
             lambda: sympy.diff(function.xreplace({symbol(n): x for n in others}), x),
         )
+
+
+@lru_cache(maxsize=1024)
+def _partial(function: sympy.Expr, name: str) -> sympy.Expr:
+    """∂function/∂name, computed once for the several mistakes that use it."""
+    return sympy.diff(function, symbol(name))
 
 
 def _local_mistakes(node: Node, wrt: str) -> Iterator[tuple[str, str, sympy.Expr]]:
