@@ -80,7 +80,7 @@ EXPLAIN = {
     "unsupported": "gradtutor has no rule for {term}; this is SymPy's derivative, not "
     "explained step by step.",
     "collect": "Multiply the numbers together and gather repeated factors into powers.",
-    "simplify": "Simplify: cancel, combine and collect terms (SymPy's simplify).",
+    "simplify": "Simplify: cancel common factors, combine fractions and factor (SymPy).",
 }
 
 

@@ -440,8 +440,9 @@ def simplification_steps(derived: Node) -> tuple[list[Step], Node]:
     """Named steps from the derived result to the simplest equal form SymPy finds for it.
 
     First SymPy's automatic evaluation (numbers multiplied, repeated factors gathered), then the
-    smallest of a few simplifications. A step is kept only when it makes the tree smaller and
-    brings in no function or constant that was not there (no `√2·cos(x + π/4)` surprises);
+    smallest of a few quick rewrites (cancel, factor, together, powsimp). A step is kept only
+    when it makes the formula smaller (fewer nodes and shorter) and brings in no function or
+    constant that was not there (no `√2·cos(x + π/4)` or `1/cosh²` surprises);
     SymPy's reordering alone (`1(y > x)` as `1(x < y)`) is not worth a step.
     """
     import sympy
@@ -465,13 +466,14 @@ def simplification_steps(derived: Node) -> tuple[list[Step], Node]:
     def simplest() -> Node | None:
         if sympy.count_ops(expression) > _SIMPLIFY_OPS_LIMIT:
             return None
-        trees = []
-        for rewrite in (sympy.simplify, sympy.factor, sympy.cancel, sympy.factor_terms):
+        trees: list[Node] = []
+        # Not sympy.simplify: it can take seconds on small inputs (11 s on tanh(tanh(tanh(x)))).
+        for rewrite in (sympy.cancel, sympy.factor, sympy.together, sympy.powsimp):
             try:
                 tree = written(rewrite(expression))
             except Exception:  # SymPy's rewriters fail on some piecewise forms: skip that one
                 continue
-            if tree is not None:
+            if tree is not None and _smaller(tree, current):
                 trees.append(tree)
         return min(trees, key=_size, default=None)
 
@@ -479,7 +481,7 @@ def simplification_steps(derived: Node) -> tuple[list[Step], Node]:
     current = derived
     for key in ("collect", "simplify"):
         tree = written(expression) if key == "collect" else simplest()
-        if tree is not None and _size(tree) < _size(current):
+        if tree is not None and _smaller(tree, current):
             steps.append(_step("simplify", current, tree, EXPLAIN[key], ""))
             current = tree
     return steps, current
@@ -488,6 +490,13 @@ def simplification_steps(derived: Node) -> tuple[list[Step], Node]:
 def _size(node: Node) -> tuple[int, int]:
     """How big a formula looks: its number of nodes, then its printed length."""
     return sum(1 for _ in walk(node)), len(_pretty(node))
+
+
+def _smaller(new: Node, old: Node) -> bool:
+    """Smaller by both measures: expanding σ·(1 − σ) into −σ² + σ, or factoring −2·y + 2·z
+    into −2·(y − z), saves on one measure only and is not a simplification for a learner."""
+    (new_nodes, new_length), (old_nodes, old_length) = _size(new), _size(old)
+    return new_nodes < old_nodes and new_length < old_length
 
 
 def _vocabulary(node: Node) -> set[str]:
