@@ -18,7 +18,6 @@ from gradtutor.errors import GradtutorError
 from gradtutor.expr import (
     BinOp,
     Call,
-    Compare,
     Const,
     Indicator,
     Neg,
@@ -37,14 +36,17 @@ from gradtutor.rules import (
     extreme_derivative,
     general_power_derivative,
 )
+from gradtutor.simplify import simplifications
 from gradtutor.tidy import (
     chain_product,
+    coefficient_literal,
     divide,
     negate,
     numeric_value,
     power,
     product,
     shifted_exponent,
+    times,
     total,
 )
 
@@ -159,11 +161,13 @@ class Derivation:
 
 def derive(tree: Node, wrt: str, *, simplify: bool = True) -> Derivation:
     """Differentiate `tree` with respect to the variable `wrt`, one rule at a time."""
-    engine = _Engine(wrt, _names_in(tree))
+    engine = _Engine(wrt, set(variables_of(tree)))
     root = engine.derive(tree)
-    simplification, simplified = (
-        simplification_steps(root.result) if simplify else ([], root.result)
-    )
+    simplification = [
+        _step("simplify", before, after, EXPLAIN[kind], "")
+        for kind, before, after in (simplifications(root.result) if simplify else [])
+    ]
+    simplified = simplification[-1].result if simplification else root.result
     derivation = Derivation(tree, wrt, root, simplification, simplified)
     _number(derivation)
     return derivation
@@ -172,10 +176,6 @@ def derive(tree: Node, wrt: str, *, simplify: bool = True) -> Derivation:
 def gradient(tree: Node, variables: Sequence[str]) -> list[Derivation]:
     """Each partial derivative in turn: the components of ∇f."""
     return [derive(tree, name) for name in variables]
-
-
-def _names_in(tree: Node) -> set[str]:
-    return set(variables_of(tree))
 
 
 def _number(derivation: Derivation) -> None:
@@ -278,7 +278,7 @@ class _Engine:
         if constants:
             # c·(the varying factors): the constant part stays, as the chapter treats y in x·y.
             rest = [factors[i] for i in varying]
-            inner = self.derive(rest[0]) if len(rest) == 1 else self.product_rule(_times(rest))
+            inner = self.derive(rest[0]) if len(rest) == 1 else self.product_rule(times(rest))
             position = varying[0]
             kept = [f for i, f in enumerate(factors) if i not in varying[1:] and i != position]
             result = product([*kept[:position], inner.result, *kept[position:]])
@@ -317,7 +317,7 @@ class _Engine:
 
             def power_rule(u: Node) -> Node:
                 value = numeric_value(exponent)
-                coefficient = exponent if value is None else _coefficient(value)
+                coefficient = exponent if value is None else coefficient_literal(value)
                 return product([coefficient, power(u, shifted_exponent(exponent, -1))])
 
             return self.through(
@@ -413,126 +413,3 @@ def _contenders(func: str, args: tuple[Node, ...]) -> tuple[Node, ...]:
     survivors = combined.args if isinstance(combined, sympy.Max | sympy.Min) else (combined,)
     kept = tuple(node for form, node in forms.items() if form in survivors)
     return kept if len(kept) == len(survivors) else tuple(forms.values())
-
-
-def _times(factors: Sequence[Node]) -> Node:
-    node = factors[0]
-    for factor in factors[1:]:
-        node = BinOp("*", node, factor)
-    return node
-
-
-def _coefficient(value: Any) -> Node:
-    from gradtutor.tidy import coefficient_literal
-
-    return coefficient_literal(value)
-
-
-# -- simplification ----------------------------------------------------------------------------
-
-_SIMPLIFY_OPS_LIMIT = 200  # sympy.simplify is slow on large results; beyond this, collect only
-# Functions SymPy would rewrite into something longer (σ(u) becomes 1/(1 + e^(−u))): while
-# simplifying, each such call is an opaque symbol, and comes back as written.
-_KEPT_WHOLE = frozenset({"sigmoid"})
-
-
-def simplification_steps(derived: Node) -> tuple[list[Step], Node]:
-    """Named steps from the derived result to the simplest equal form SymPy finds for it.
-
-    First SymPy's automatic evaluation (numbers multiplied, repeated factors gathered), then the
-    smallest of a few quick rewrites (cancel, factor, together, powsimp). A step is kept only
-    when it makes the formula smaller (fewer nodes and shorter) and brings in no function or
-    constant that was not there (no `√2·cos(x + π/4)` or `1/cosh²` surprises);
-    SymPy's reordering alone (`1(y > x)` as `1(x < y)`) is not worth a step.
-    """
-    import sympy
-
-    from gradtutor.symbolic import UnsupportedExpression, from_sympy, to_sympy
-
-    atoms: dict[str, Node] = {}
-    try:
-        expression = to_sympy(_hide_calls(derived, atoms))
-    except GradtutorError:  # SymPy cannot hold it (e.g. 1/0 inside): leave it as derived
-        return [], derived
-    allowed = _vocabulary(derived)
-
-    def written(candidate: Any) -> Node | None:
-        try:
-            tree = _restore_calls(from_sympy(candidate), atoms)
-        except UnsupportedExpression:
-            return None
-        return tree if _vocabulary(tree) <= allowed else None
-
-    def simplest() -> Node | None:
-        if sympy.count_ops(expression) > _SIMPLIFY_OPS_LIMIT:
-            return None
-        trees: list[Node] = []
-        # Not sympy.simplify: it can take seconds on small inputs (11 s on tanh(tanh(tanh(x)))).
-        for rewrite in (sympy.cancel, sympy.factor, sympy.together, sympy.powsimp):
-            try:
-                tree = written(rewrite(expression))
-            except Exception:  # SymPy's rewriters fail on some piecewise forms: skip that one
-                continue
-            if tree is not None and _smaller(tree, current):
-                trees.append(tree)
-        return min(trees, key=_size, default=None)
-
-    steps: list[Step] = []
-    current = derived
-    for key in ("collect", "simplify"):
-        tree = written(expression) if key == "collect" else simplest()
-        if tree is not None and _smaller(tree, current):
-            steps.append(_step("simplify", current, tree, EXPLAIN[key], ""))
-            current = tree
-    return steps, current
-
-
-def _size(node: Node) -> tuple[int, int]:
-    """How big a formula looks: its number of nodes, then its printed length."""
-    return sum(1 for _ in walk(node)), len(_pretty(node))
-
-
-def _smaller(new: Node, old: Node) -> bool:
-    """Smaller by both measures: expanding σ·(1 − σ) into −σ² + σ, or factoring −2·y + 2·z
-    into −2·(y − z), saves on one measure only and is not a simplification for a learner."""
-    (new_nodes, new_length), (old_nodes, old_length) = _size(new), _size(old)
-    return new_nodes < old_nodes and new_length < old_length
-
-
-def _vocabulary(node: Node) -> set[str]:
-    """The functions and named constants a formula uses."""
-    names: set[str] = set()
-    for n in walk(node):
-        if isinstance(n, Call):
-            names.add(n.func)
-        elif isinstance(n, Const):
-            names.add(n.name)
-    return names
-
-
-def _hide_calls(node: Node, atoms: dict[str, Node]) -> Node:
-    if isinstance(node, Call) and node.func in _KEPT_WHOLE:
-        name = next((k for k, v in atoms.items() if v == node), f"#{len(atoms)}")
-        atoms[name] = node
-        return Var(name)
-    return _map_children(node, lambda child: _hide_calls(child, atoms))
-
-
-def _restore_calls(node: Node, atoms: dict[str, Node]) -> Node:
-    if isinstance(node, Var) and node.name in atoms:
-        return atoms[node.name]
-    return _map_children(node, lambda child: _restore_calls(child, atoms))
-
-
-def _map_children(node: Node, change: Callable[[Node], Node]) -> Node:
-    match node:
-        case Neg(operand):
-            return Neg(change(operand))
-        case BinOp(op, left, right):
-            return BinOp(op, change(left), change(right), node.implicit)
-        case Call(func, args):
-            return Call(func, tuple(change(a) for a in args))
-        case Indicator(condition):
-            left, right = change(condition.left), change(condition.right)
-            return Indicator(Compare(condition.op, left, right), node.bracket)
-    return node

@@ -237,3 +237,8 @@ def substitute(node: Node, replacements: dict[str, Node]) -> Node:
             changed = Compare(op, substitute(left, replacements), substitute(right, replacements))
             return Indicator(changed, node.bracket)
     return node
+
+
+def times(factors: Sequence[Node]) -> Node:
+    """The factors as a product, exactly as given (no folding): for rebuilding what was written."""
+    return _chain(factors)
