@@ -258,7 +258,7 @@ class _Engine:
         names = variables_of(node)
         if not names:
             return _step("constant", node, number(0), EXPLAIN["constant"], self.wrt)
-        listed = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+        listed = _listed(names)
         template = EXPLAIN["held-variable" if isinstance(node, Var) else "held-constant"]
         return _step(
             "held-constant", node, number(0), template, self.wrt,
@@ -282,9 +282,17 @@ class _Engine:
             position = varying[0]
             kept = [f for i, f in enumerate(factors) if i not in varying[1:] and i != position]
             result = product([*kept[:position], inner.result, *kept[position:]])
+            constant = product(constants)
+            others = variables_of(constant)
+            if not others:
+                return _step(
+                    "constant-multiple", node, result, EXPLAIN["constant-multiple"], self.wrt,
+                    [inner], c=constant,
+                )  # fmt: skip
             return _step(
-                "constant-multiple", node, result, EXPLAIN["constant-multiple"], self.wrt,
-                [inner], c=product(constants),
+                "constant-multiple", node, result, EXPLAIN["held-factor"], self.wrt, [inner],
+                c=constant, x=self.variable, names=_listed(others),
+                does="do" if len(others) > 1 else "does",
             )  # fmt: skip
         return self.product_rule(node)
 
@@ -391,6 +399,11 @@ class _Engine:
 
         result = from_sympy(to_sympy(node).diff(symbol(self.wrt)))
         return _step("unsupported", node, result, EXPLAIN["unsupported"], self.wrt, term=node)
+
+
+def _listed(names: Sequence[str]) -> str:
+    """`y`, `y and z`, `x, y and z`."""
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
 
 
 def _contenders(func: str, args: tuple[Node, ...]) -> tuple[Node, ...]:

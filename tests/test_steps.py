@@ -100,8 +100,8 @@ def test_product_of_three_keeps_the_other_factors(console: Console) -> None:
     assert _screen(console) == (
         "∂f/∂x for f = x·y·z\n"
         "└── 1 constant-multiple  ∂/∂x x·y·z = y·z\n"
-        "    y·z is a constant factor here: it stays and multiplies the derivative of the\n"
-        "    rest, ∂(c·u) = c·∂u.\n"
+        "    y and z do not change when x does, so y·z is a constant factor here: it\n"
+        "    stays and multiplies the derivative of the rest, ∂(c·u) = c·∂u.\n"
         "    └── 2 variable  ∂/∂x x = 1\n"
         "        The derivative of x with respect to itself is 1.\n"
         "╭─────────────╮\n"
