@@ -1,25 +1,36 @@
-"""Grading a whole class: answers files in parallel worker processes.
+"""Grading a whole class: the answers checked in parallel worker processes, by exercise.
 
-`grade_files_parallel` hands each file to a `ProcessPoolExecutor` worker that holds the collection
-(sent once per worker), grades it with `gradtutor.check.grade_files`, and sends back that file's
-submission or failure. Results come back in the order the files were given, whatever order the
-workers finish in. A file that cannot be read is a `FileFailure` as in a sequential run; a file
-whose grading breaks the worker itself (a crash, memory exhausted) is reported the same way, and
-the other files are still graded. Each worker is a separate process, so the checker's alarm-based
-time budget works there as in the main process.
+`grade_files_parallel` reads every answers file, collects the distinct answers of the class for
+each exercise and variable, and deals those groups to `ProcessPoolExecutor` workers (each holds
+the collection, sent once). A worker checks whole groups, so the work done once per exercise
+(SymPy's derivative, the sample points, the finite differences, the catalogue of mistakes) is done
+by one process only, and an answer typed by many students is checked once. The results come back
+into the checker's cache, and each file is then graded in this process in the order given, as in a
+sequential run: the report is the same.
+
+A file that cannot be read is a `FileFailure` as in a sequential run; a file whose grading breaks
+(memory exhausted, a bug) is reported the same way, and the other files are still graded. A worker
+that dies costs nothing but time: the answers it held are checked here. Each worker is a separate
+process, so the checker's alarm-based time budget works there as in the main process.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from gradtutor.report import FileFailure, Report, Submission
 
-# Set in each worker by `_start_worker`: what every file is graded against.
+# Set in each worker by `_start_worker`: what every answer is checked against.
 _worker: dict[str, Any] = {}
+# Dealing groups to workers: a group costs its answers plus about this many for its exercise.
+EXERCISE_COST = 8
+
+# (exercise id, student for a per-student variant or None, variable): the distinct answers.
+Group = tuple[tuple[str, str | None, str], list[str]]
 
 
 def grade_files_parallel(
@@ -35,36 +46,106 @@ def grade_files_parallel(
 
     if jobs <= 1 or len(paths) <= 1:
         return grade_files(collection, paths, seed=seed, timeout=timeout)
-    workers = min(jobs, len(paths))
-    with ProcessPoolExecutor(
-        max_workers=workers, initializer=_start_worker, initargs=(collection, seed, timeout)
-    ) as pool:
-        futures = [pool.submit(_grade_one_file, path) for path in paths]
-        outcomes = [_outcome(future, path) for future, path in zip(futures, paths, strict=True)]
+    read = [_read(path) for path in paths]
+    shares = _deal(_groups(collection, read), jobs)
+    if len(shares) > 1:
+        _check_in_workers(collection, shares, seed, timeout)
+    outcomes = [
+        item if isinstance(item, FileFailure) else _grade(collection, item, seed, timeout)
+        for item in read
+    ]
     submissions = [outcome for outcome in outcomes if isinstance(outcome, Submission)]
     failures = [outcome for outcome in outcomes if isinstance(outcome, FileFailure)]
     return Report(seed, submissions, failures)
+
+
+def _read(path: Path) -> Any:
+    """The answers file at `path`, or the `FileFailure` saying why it cannot be graded."""
+    from gradtutor.answers import AnswersFileError, read_answers_file
+
+    try:
+        return read_answers_file(path)
+    except AnswersFileError as error:
+        return FileFailure(str(path), error.detail, error.line, error.column, error.hint)
+
+
+def _grade(collection: Any, answers: Any, seed: int, timeout: float) -> Submission | FileFailure:
+    from gradtutor import check
+
+    try:
+        return check.grade_submission(collection, answers, seed=seed, timeout=timeout)
+    except Exception as error:  # one file that breaks grading must not cost the others
+        return FileFailure(
+            answers.file,
+            f"gradtutor could not grade this file ({type(error).__name__}: {error})",
+            hint="grade it alone with gradtutor check to see more; please report this",
+        )
+
+
+def _groups(collection: Any, read: list[Any]) -> list[Group]:
+    """The distinct answers to check, by exercise (and student, for per-student variants)."""
+    by_id = {exercise.id: exercise for exercise in collection.exercises}
+    groups: dict[tuple[str, str | None, str], dict[str, None]] = {}
+    for answers in read:
+        if isinstance(answers, FileFailure):
+            continue
+        for entry in answers.entries:
+            exercise = by_id.get(entry.exercise)
+            if exercise is None or entry.text is None or entry.problem is not None:
+                continue
+            wrt = entry.wrt or (exercise.ask[0] if len(exercise.ask) == 1 else None)
+            if wrt is None or wrt not in exercise.ask:
+                continue  # the grader reports it; nothing to check
+            student = answers.student if getattr(exercise, "params", None) else None
+            groups.setdefault((exercise.id, student, wrt), {})[entry.text] = None
+    return [(key, list(texts)) for key, texts in groups.items()]
+
+
+def _deal(groups: list[Group], jobs: int) -> list[list[Group]]:
+    """Groups in `jobs` shares of about equal cost, the largest groups dealt first."""
+    shares: list[list[Group]] = [[] for _ in range(jobs)]
+    costs = [0] * jobs
+    for group in sorted(groups, key=lambda group: -len(group[1])):
+        lightest = costs.index(min(costs))
+        shares[lightest].append(group)
+        costs[lightest] += EXERCISE_COST + len(group[1])
+    return [share for share in shares if share]
+
+
+def _check_in_workers(
+    collection: Any, shares: list[list[Group]], seed: int, timeout: float
+) -> None:
+    from gradtutor.check import remember_results
+
+    with ProcessPoolExecutor(
+        max_workers=len(shares), initializer=_start_worker, initargs=(collection, seed, timeout)
+    ) as pool:
+        futures = [pool.submit(_check_share, share) for share in shares]
+        for future in futures:
+            # A worker that died hands back nothing: its answers are checked here instead.
+            with contextlib.suppress(Exception):
+                remember_results(future.result())
 
 
 def _start_worker(collection: Any, seed: int, timeout: float) -> None:
     _worker.update(collection=collection, seed=seed, timeout=timeout)
 
 
-def _grade_one_file(path: Path) -> Submission | FileFailure:
-    from gradtutor.check import grade_files
+def _check_share(share: list[Group]) -> list[tuple[tuple[Any, ...], Any]]:
+    """Each answer of each group checked: (`answer_key`, `Result`) pairs."""
+    from gradtutor.check import answer_key, check_answer
 
-    report = grade_files(
-        _worker["collection"], [path], seed=_worker["seed"], timeout=_worker["timeout"]
-    )
-    return report.submissions[0] if report.submissions else report.failures[0]
-
-
-def _outcome(future: Future[Submission | FileFailure], path: Path) -> Submission | FileFailure:
-    try:
-        return future.result()
-    except Exception as error:  # the worker died or grading raised: report it, go on
-        return FileFailure(
-            str(path),
-            f"gradtutor could not grade this file ({type(error).__name__}: {error})",
-            hint="grade it alone with gradtutor check to see more; please report this",
-        )
+    collection, seed, timeout = _worker["collection"], _worker["seed"], _worker["timeout"]
+    checked = []
+    for (exercise_id, student, wrt), texts in share:
+        exercise = collection.get(exercise_id)
+        if getattr(exercise, "params", None):
+            exercise = exercise.for_student(student)  # the student's variant, as graded
+        for text in texts:
+            try:
+                result = check_answer(exercise, wrt, text, seed=seed, timeout=timeout)
+            except Exception:  # the grader meets it again and reports it
+                continue
+            key = answer_key(exercise, wrt, text, seed=seed, timeout=timeout)
+            checked.append((key, result))
+    return checked
