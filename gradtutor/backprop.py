@@ -32,6 +32,7 @@ from gradtutor.expr import (
     to_ascii,
     to_pretty,
     variables_of,
+    walk,
 )
 from gradtutor.steps import derive, left_chain
 from gradtutor.symbolic import symbol, to_sympy
@@ -42,6 +43,11 @@ Value = Any  # a SymPy number
 # Names for intermediate results, in the order the backward pass meets them (z is the chapter's
 # pre-activation); names the function already uses are skipped.
 _NAMES = ("z", "u", "v", "p", "q", "r", "s", "t", "g", "h", "k", "m", "n")
+
+
+RELU_CONVENTION = (
+    "relu′(z) = 1(z > 0): 1 where z > 0, 0 where z < 0, and 0 at z = 0, as in the book's code."
+)
 
 
 class BadPoint(GradtutorError):
@@ -244,6 +250,8 @@ def backpropagate(tree: Node, point: dict[str, Value]) -> Backprop:
         ):
             named = substitute(formula, {f"#{i}": shown[i] for i in range(len(shown))})
             queue.append(_Visit(operand, labels[id(operand)], visit.name, named, local, gradient))
+    if any(isinstance(n, Call) and n.func == "relu" for n in walk(tree)):
+        notes.insert(0, RELU_CONVENTION)
     return Backprop(tree, dict(point), rows, _input_gradients(rows, variables), notes)
 
 

@@ -6,7 +6,7 @@ import pytest
 import sympy
 from rich.console import Console
 
-from gradtutor.backprop import Backprop, BadPoint, backpropagate, parse_point
+from gradtutor.backprop import RELU_CONVENTION, Backprop, BadPoint, backpropagate, parse_point
 from gradtutor.expr import variables_of
 from gradtutor.parser import parse
 from gradtutor.render.backprop import backprop_view
@@ -30,7 +30,7 @@ def test_the_books_neuron() -> None:
     assert [gradient[f"x{i}"] for i in range(3)] == [-3, -1, 2]  # the weights
     assert [gradient[f"w{i}"] for i in range(3)] == [1, -2, 3]  # the inputs
     assert gradient["b"] == 1
-    assert table.notes == []
+    assert table.notes == [RELU_CONVENTION]  # stated, though this point is not on the kink
 
 
 def test_the_books_neuron_golden(console: Console) -> None:
@@ -64,7 +64,9 @@ def test_the_books_neuron_golden(console: Console) -> None:
         "∂f/∂w1 = −2\n"
         "∂f/∂x2 = 2\n"
         "∂f/∂w2 = 3\n"
-        "∂f/∂b = 1"
+        "∂f/∂b = 1\n"
+        "note: relu′(z) = 1(z > 0): 1 where z > 0, 0 where z < 0, and 0 at z = 0, as in\n"
+        "the book's code."
     )
 
 
