@@ -269,9 +269,26 @@ class _AsciiPrinter(_Printer):
     pass
 
 
+def _without_leading_minus(node: Node) -> Node | None:
+    """`4·y` for `−4·y` (a product or quotient whose first factor is negated); else None."""
+    if isinstance(node, BinOp) and node.op in ("*", "/"):
+        if isinstance(node.left, Neg):
+            return BinOp(node.op, node.left.operand, node.right, node.implicit)
+        inner = _without_leading_minus(node.left)
+        return None if inner is None else BinOp(node.op, inner, node.right, node.implicit)
+    return None
+
+
 class _PrettyPrinter(_Printer):
     times = "·"
     minus = "−"
+
+    def binary(self, op: str, left: Node, right: Node) -> str:
+        # `a + −4·y` reads as `a − 4·y`: the same value, shown the way people write it.
+        positive = _without_leading_minus(right) if op in ("+", "-") else None
+        if positive is not None:
+            return super().binary("-" if op == "+" else "+", left, positive)
+        return super().binary(op, left, right)
 
     def constant(self, name: str) -> str:
         return "π" if name == "pi" else name

@@ -195,10 +195,10 @@ def _product(expr: sympy.Expr) -> Node:
     coefficient, factors = expr.as_coeff_mul()
     numerator: list[Node] = []
     denominator: list[Node] = []
-    if coefficient != 1:
+    if coefficient.p != 1:
         numerator.append(number(int(coefficient.p)))
-        if coefficient.q != 1:
-            denominator.append(number(int(coefficient.q)))
+    if coefficient.q != 1:
+        denominator.append(number(int(coefficient.q)))
     for factor in factors:
         base, exponent = factor.as_base_exp()
         if exponent.is_number and exponent.is_negative:

@@ -320,3 +320,11 @@ def test_full_width_digits_are_refused_not_read() -> None:
     with pytest.raises(ParseError, match="U\\+FF12") as caught:
         parse("２x")
     assert caught.value.column == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "pretty"),
+    [("2*x^3 + -4*y", "2·x³ − 4·y"), ("a - -2*b/c", "a + 2·b/c"), ("a + -b", "a + (−b)")],
+)
+def test_pretty_form_folds_a_negated_leading_factor_into_the_sign(text: str, pretty: str) -> None:
+    assert to_pretty(parse(text)) == pretty

@@ -96,3 +96,16 @@ def test_from_sympy_round_trips_through_the_language(expr: sympy.Expr) -> None:
     text = to_ascii(from_sympy(expr))
     back = to_sympy(parse(text, ["x", "y"]))
     assert sympy.simplify(back - expr) == 0, text
+
+
+@pytest.mark.parametrize(
+    ("expr", "pretty"),
+    [
+        (x / 2, "x/2"),
+        (sympy.cos(x / 2), "cos(x/2)"),
+        (sympy.pi / 4, "π/4"),
+        (-x / 2, "−x/2"),
+    ],
+)
+def test_a_unit_numerator_is_not_written(expr: sympy.Expr, pretty: str) -> None:
+    assert to_pretty(from_sympy(expr)) == pretty
