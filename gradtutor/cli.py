@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -84,7 +84,7 @@ def print_json(data: Any) -> None:
 def parse_command(
     expression: Annotated[str, typer.Argument(help="The formula to read, e.g. '15(2x^2)^4 * 4x'.")],
     var: Annotated[
-        Optional[list[str]],  # noqa: UP045 - Typer reads the annotation at run time
+        list[str] | None,
         typer.Option("--var", help="A variable name; repeat for each. Default: every free name."),
     ] = None,
     output: Annotated[
@@ -114,11 +114,11 @@ def parse_command(
 @app.command("check")
 def check_command(
     answers: Annotated[
-        Optional[list[Path]],  # noqa: UP045 - Typer reads the annotation at run time
-        typer.Argument(metavar="[ANSWERS.yaml]...", help="Answers files to grade."),
+        list[Path] | None,
+        typer.Argument(metavar="ANSWERS.yaml", help="Answers files to grade."),
     ] = None,
     exercises: Annotated[
-        Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time
+        Path | None,
         typer.Option(
             "--exercises",
             metavar="PATH",
@@ -135,23 +135,23 @@ def check_command(
         ),
     ] = CheckFormat.text,
     junit: Annotated[
-        Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time
+        Path | None,
         _report_path("--junit", "a JUnit XML report"),
     ] = None,
     markdown: Annotated[
-        Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time
+        Path | None,
         _report_path("--markdown", "a Markdown summary"),
     ] = None,
     gradescope: Annotated[
-        Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time
+        Path | None,
         _report_path("--gradescope", "Gradescope's results.json"),
     ] = None,
     json_file: Annotated[
-        Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time
+        Path | None,
         _report_path("--json", "the JSON report"),
     ] = None,
     grades_csv: Annotated[
-        Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time
+        Path | None,
         _report_path("--grades-csv", "one gradebook row per student (CSV)"),
     ] = None,
     reveal: Annotated[
@@ -165,7 +165,7 @@ def check_command(
     ] = 1,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the sample points.")] = 0,
     min_score: Annotated[
-        Optional[float],  # noqa: UP045 - Typer reads the annotation at run time
+        float | None,
         typer.Option(
             "--min-score", help="Pass (exit 0) when every submission scores at least this."
         ),
@@ -174,19 +174,19 @@ def check_command(
         float, typer.Option("--timeout", help="Seconds of symbolic work allowed per answer.")
     ] = 2.0,
     function: Annotated[
-        Optional[str],  # noqa: UP045 - Typer reads the annotation at run time
+        str | None,
         typer.Option("--function", help="Inline: the function, e.g. 'x^2 y'."),
     ] = None,
     wrt: Annotated[
-        Optional[str],  # noqa: UP045 - Typer reads the annotation at run time
+        str | None,
         typer.Option("--wrt", help="Inline: the variable of the partial derivative."),
     ] = None,
     answer: Annotated[
-        Optional[str],  # noqa: UP045 - Typer reads the annotation at run time
+        str | None,
         typer.Option("--answer", help="Inline: the answer to check."),
     ] = None,
     var: Annotated[
-        Optional[list[str]],  # noqa: UP045 - Typer reads the annotation at run time
+        list[str] | None,
         typer.Option("--var", help="Inline: a variable name; repeat for each."),
     ] = None,
 ) -> None:
@@ -244,7 +244,7 @@ def check_command(
 @app.command("template")
 def template_command(
     exercises: Annotated[
-        Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time
+        Path | None,
         typer.Option(
             "--exercises",
             metavar="PATH",
@@ -253,11 +253,11 @@ def template_command(
         ),
     ] = None,
     student: Annotated[
-        Optional[str],  # noqa: UP045 - Typer reads the annotation at run time
+        str | None,
         typer.Option("--student", metavar="NAME", help="Show this student's own variants."),
     ] = None,
     output_file: Annotated[
-        Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time
+        Path | None,
         typer.Option("--output", "-o", metavar="FILE", help="Write here instead of stdout."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")] = False,
@@ -287,7 +287,7 @@ app.add_typer(homework_app, name="homework")
 def homework_init_command(
     directory: Annotated[Path, typer.Argument(help="The folder to create.", show_default=False)],
     exercises: Annotated[
-        Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time
+        Path | None,
         typer.Option(
             "--exercises",
             metavar="PATH",
@@ -296,15 +296,15 @@ def homework_init_command(
         ),
     ] = None,
     sets: Annotated[
-        Optional[list[str]],  # noqa: UP045 - Typer reads the annotation at run time
+        list[str] | None,
         typer.Option("--set", metavar="SET", help="Only this set; repeat for more."),
     ] = None,
     min_score: Annotated[
-        Optional[float],  # noqa: UP045 - Typer reads the annotation at run time
+        float | None,
         typer.Option("--min-score", help="Points needed to pass. Default: 60% of the points."),
     ] = None,
     install: Annotated[
-        Optional[str],  # noqa: UP045 - Typer reads the annotation at run time
+        str | None,
         typer.Option(
             "--install", metavar="SPEC", help="What CI pip-installs. Default: this gradtutor."
         ),
@@ -329,7 +329,7 @@ def homework_init_command(
 
 
 ExerciseSourceOption = Annotated[
-    Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time
+    Path | None,
     typer.Option(
         "--exercises",
         metavar="PATH",
@@ -340,7 +340,7 @@ ExerciseSourceOption = Annotated[
 
 
 ProgressFileOption = Annotated[
-    Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time
+    Path | None,
     typer.Option(
         "--progress",
         metavar="FILE",
@@ -353,11 +353,11 @@ ProgressFileOption = Annotated[
 @app.command("practice")
 def practice_command(
     set_id: Annotated[
-        Optional[str],  # noqa: UP045 - Typer reads the annotation at run time
+        str | None,
         typer.Option("--set", metavar="SET", help="Practise only this set."),
     ] = None,
     exercise: Annotated[
-        Optional[str],  # noqa: UP045 - Typer reads the annotation at run time
+        str | None,
         typer.Option("--exercise", metavar="ID", help="Start with this exercise."),
     ] = None,
     exercises: ExerciseSourceOption = None,
@@ -405,7 +405,7 @@ def progress_command(
 @app.command("reset")
 def reset_command(
     exercise: Annotated[
-        Optional[str],  # noqa: UP045 - Typer reads the annotation at run time
+        str | None,
         typer.Argument(metavar="ID", help="The exercise whose progress to forget."),
     ] = None,
     all_progress: Annotated[
@@ -442,7 +442,7 @@ def reset_command(
 @app.command("list")
 def list_command(
     set_id: Annotated[
-        Optional[str],  # noqa: UP045 - Typer reads the annotation at run time
+        str | None,
         typer.Option("--set", metavar="SET", help="List only this set."),
     ] = None,
     output: Annotated[
@@ -488,7 +488,7 @@ def show_command(
 @app.command("validate")
 def validate_command(
     paths: Annotated[
-        Optional[list[Path]],  # noqa: UP045 - Typer reads the annotation at run time
+        list[Path] | None,
         typer.Argument(
             metavar="[PATH]...",
             help="Exercise files or folders. Default: --exercises, $GRADTUTOR_EXERCISES, else "
@@ -525,18 +525,18 @@ class ExplainFormat(str, Enum):
 @app.command("explain")
 def explain_command(
     expression: Annotated[
-        Optional[str],  # noqa: UP045 - Typer reads the annotation at run time
+        str | None,
         typer.Argument(help="The function, e.g. '3*(2*x^2)^5'. Or use --exercise."),
     ] = None,
     wrt: Annotated[
-        Optional[list[str]],  # noqa: UP045 - Typer reads the annotation at run time
+        list[str] | None,
         typer.Option("--wrt", metavar="NAME", help="Differentiate with respect to NAME; repeat."),
     ] = None,
     gradient: Annotated[
         bool, typer.Option("--gradient", help="Every partial derivative in turn, and ∇f.")
     ] = False,
     at: Annotated[
-        Optional[list[str]],  # noqa: UP045 - Typer reads the annotation at run time
+        list[str] | None,
         typer.Option(
             "--at",
             metavar="NAME=VALUE,...",
@@ -544,11 +544,11 @@ def explain_command(
         ),
     ] = None,
     var: Annotated[
-        Optional[list[str]],  # noqa: UP045 - Typer reads the annotation at run time
+        list[str] | None,
         typer.Option("--var", help="A variable name; repeat for each. Default: every free name."),
     ] = None,
     exercise: Annotated[
-        Optional[str],  # noqa: UP045 - Typer reads the annotation at run time
+        str | None,
         typer.Option("--exercise", metavar="ID", help="Explain this exercise's derivatives."),
     ] = None,
     exercises: ExerciseSourceOption = None,
