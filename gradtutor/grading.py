@@ -1,12 +1,12 @@
 """Grading a whole class: the answers checked in parallel worker processes, by exercise.
 
-`grade_files_parallel` reads every answers file, collects the distinct answers of the class for
-each exercise and variable, and deals those groups to `ProcessPoolExecutor` workers (each holds
-the collection, sent once). A worker checks whole groups, so the work done once per exercise
-(SymPy's derivative, the sample points, the finite differences, the catalogue of mistakes) is done
-by one process only, and an answer typed by many students is checked once. The results come back
-into the checker's cache, and each file is then graded in this process in the order given, as in a
-sequential run: the report is the same.
+`grade_files_parallel` has `ProcessPoolExecutor` workers (each holding the collection, sent once)
+read the answers files (YAML is slow), collects the distinct answers of the class for each
+exercise and variable, and deals those groups to the workers. A worker checks whole groups, so the
+work done once per exercise (SymPy's derivative, the sample points, the finite differences, the
+catalogue of mistakes) is done by one process only, and an answer typed by many students is
+checked once. The results come back into the checker's cache, and each file is then graded in this
+process in the order given, as in a sequential run: the report is the same.
 
 A file that cannot be read is a `FileFailure` as in a sequential run; a file whose grading breaks
 (memory exhausted, a bug) is reported the same way, and the other files are still graded. A worker
@@ -46,10 +46,11 @@ def grade_files_parallel(
 
     if jobs <= 1 or len(paths) <= 1:
         return grade_files(collection, paths, seed=seed, timeout=timeout)
-    read = [_read(path) for path in paths]
-    shares = _deal(_groups(collection, read), jobs)
-    if len(shares) > 1:
-        _check_in_workers(collection, shares, seed, timeout)
+    with ProcessPoolExecutor(
+        max_workers=jobs, initializer=_start_worker, initargs=(collection, seed, timeout)
+    ) as pool:
+        read = _read_all(pool, paths)
+        _check_in_workers(pool, _deal(_groups(collection, read), jobs))
     outcomes = [
         item if isinstance(item, FileFailure) else _grade(collection, item, seed, timeout)
         for item in read
@@ -57,6 +58,18 @@ def grade_files_parallel(
     submissions = [outcome for outcome in outcomes if isinstance(outcome, Submission)]
     failures = [outcome for outcome in outcomes if isinstance(outcome, FileFailure)]
     return Report(seed, submissions, failures)
+
+
+def _read_all(pool: ProcessPoolExecutor, paths: Sequence[Path]) -> list[Any]:
+    """Every file read by the workers (YAML is slow); one a worker could not read is read here."""
+    futures = [pool.submit(_read, path) for path in paths]
+    read = []
+    for future, path in zip(futures, paths, strict=True):
+        try:
+            read.append(future.result())
+        except Exception:
+            read.append(_read_here(path))
+    return read
 
 
 def _read(path: Path) -> Any:
@@ -67,6 +80,17 @@ def _read(path: Path) -> Any:
         return read_answers_file(path)
     except AnswersFileError as error:
         return FileFailure(str(path), error.detail, error.line, error.column, error.hint)
+
+
+def _read_here(path: Path) -> Any:
+    try:
+        return _read(path)
+    except Exception as error:  # a bug in reading must cost only this file
+        return FileFailure(
+            str(path),
+            f"gradtutor could not grade this file ({type(error).__name__}: {error})",
+            hint="grade it alone with gradtutor check to see more; please report this",
+        )
 
 
 def _grade(collection: Any, answers: Any, seed: int, timeout: float) -> Submission | FileFailure:
@@ -112,19 +136,14 @@ def _deal(groups: list[Group], jobs: int) -> list[list[Group]]:
     return [share for share in shares if share]
 
 
-def _check_in_workers(
-    collection: Any, shares: list[list[Group]], seed: int, timeout: float
-) -> None:
+def _check_in_workers(pool: ProcessPoolExecutor, shares: list[list[Group]]) -> None:
     from gradtutor.check import remember_results
 
-    with ProcessPoolExecutor(
-        max_workers=len(shares), initializer=_start_worker, initargs=(collection, seed, timeout)
-    ) as pool:
-        futures = [pool.submit(_check_share, share) for share in shares]
-        for future in futures:
-            # A worker that died hands back nothing: its answers are checked here instead.
-            with contextlib.suppress(Exception):
-                remember_results(future.result())
+    futures = [pool.submit(_check_share, share) for share in shares]
+    for future in futures:
+        # A worker that died hands back nothing: its answers are checked here instead.
+        with contextlib.suppress(Exception):
+            remember_results(future.result())
 
 
 def _start_worker(collection: Any, seed: int, timeout: float) -> None:
