@@ -55,8 +55,8 @@ EXPLAIN = {
     "negation": "A minus sign is the constant factor −1: ∂(−u) = −∂u.",
     "constant-multiple": "{c} is a constant factor here: it stays and multiplies the derivative of "
     "the rest, ∂(c·u) = c·∂u.",
-    "held-factor": "{names} {does} not change when {x} does, so {c} is a constant factor here: "
-    "it stays and multiplies the derivative of the rest, ∂(c·u) = c·∂u.",
+    "held-factor": "{names} {does} not change when {x} does, so {term} is held constant, a "
+    "constant {role} here: its derivative is 0.",
     "constant-divisor": "{c} is a constant divisor here: ∂(u/c) = ∂u/c.",
     "sum": "The derivative of a sum is the sum of the derivatives of its terms, each with its "
     "sign.",

@@ -283,18 +283,25 @@ class _Engine:
             kept = [f for i, f in enumerate(factors) if i not in varying[1:] and i != position]
             result = product([*kept[:position], inner.result, *kept[position:]])
             constant = product(constants)
-            others = variables_of(constant)
-            if not others:
-                return _step(
-                    "constant-multiple", node, result, EXPLAIN["constant-multiple"], self.wrt,
-                    [inner], c=constant,
-                )  # fmt: skip
             return _step(
-                "constant-multiple", node, result, EXPLAIN["held-factor"], self.wrt, [inner],
-                c=constant, x=self.variable, names=_listed(others),
-                does="do" if len(others) > 1 else "does",
+                "constant-multiple", node, result, EXPLAIN["constant-multiple"], self.wrt,
+                [*self.held_factor(constant, "factor"), inner], c=constant,
             )  # fmt: skip
         return self.product_rule(node)
+
+    def held_factor(self, constant: Node, role: str) -> list[Step]:
+        """The chapter's point about y in x·y: a factor made of other variables is held fixed,
+        which is why it is a constant factor. A plain number needs no such step."""
+        names = variables_of(constant)
+        if not names:
+            return []
+        return [
+            _step(
+                "held-constant", constant, number(0), EXPLAIN["held-factor"], self.wrt,
+                names=_listed(names), does="do" if len(names) > 1 else "does", x=self.variable,
+                term=constant, role=role,
+            )
+        ]  # fmt: skip
 
     def product_rule(self, node: Node) -> Step:
         factors = [factor for _, factor in left_chain(node, ("*",))]
@@ -311,7 +318,7 @@ class _Engine:
             result = divide(inner.result, bottom)
             return _step(
                 "constant-multiple", node, result, EXPLAIN["constant-divisor"], self.wrt,
-                [inner], c=bottom,
+                [*self.held_factor(bottom, "divisor"), inner], c=bottom,
             )  # fmt: skip
         d_top, d_bottom = self.derive(top), self.derive(bottom)
         numerator = total(

@@ -73,7 +73,9 @@ def split_coefficient(node: Node) -> tuple[Fraction, list[Node]]:
         sign, factor = _unsigned(written)
         coefficient *= sign
         value = numeric_value(factor)
-        if value is not None and not rest:
+        # Leading numbers fold; a later one keeps its place (15·(2·x²)⁴·4·x), unless it is a 1
+        # or a 0, which only clutter (x·1) or settle the whole product.
+        if value is not None and (not rest or value in (0, 1)):
             coefficient *= value
         else:
             rest.append(factor)
