@@ -36,8 +36,8 @@ RULES: dict[str, str] = {
     "hyperbolic": "sinh′ = cosh, cosh′ = sinh, tanh′ = 1 − tanh², sech′ = −sech·tanh",
     "sigmoid": "σ′ = σ·(1 − σ)",
     "abs": "∂|u| = sign(u), undefined at 0",
-    "max": "the slope of the larger argument: 1(u > v)·∂u + 1(v > u)·∂v",
-    "min": "the slope of the smaller argument: 1(u < v)·∂u + 1(v < u)·∂v",
+    "max": "the slope of the larger argument: 1(u > v)·∂u + 1(v > u)·∂v; one of them at a tie",
+    "min": "the slope of the smaller argument: 1(u < v)·∂u + 1(v < u)·∂v; one of them at a tie",
     "relu": "relu′(u) = 1(u > 0), taken as 0 at u = 0 as in the book's code",
     "indicator": "a step is flat on each side of its jump: derivative 0 away from the boundary",
     "general-power": "u^v = e^(v·ln u): ∂(u^v) = u^v·(∂v·ln u + v·∂u/u)",
@@ -70,10 +70,14 @@ EXPLAIN = {
     "exp-base-a": "{a}ᵘ = e^(u·ln {a}), so its derivative is {a}ᵘ·ln {a}.",
     "general-power": "Both base and exponent change: write u^v = e^(v·ln u) and differentiate "
     "(logarithmic differentiation): ∂(u^v) = u^v·(∂v·ln u + v·∂u/u).",
-    "max": "max follows its largest argument: ∂max(u, v) = 1(u > v)·∂u + 1(v > u)·∂v. At a tie "
-    "the derivative does not exist; gradtutor takes the strict 1(u > v), which is 0 there.",
-    "min": "min follows its smallest argument: ∂min(u, v) = 1(u < v)·∂u + 1(v < u)·∂v. At a tie "
-    "the derivative does not exist; gradtutor takes the strict 1(u < v), which is 0 there.",
+    "max": "max follows its largest argument: ∂max(u, v) = 1(u > v)·∂u + 1(v > u)·∂v. Tie "
+    "convention: it follows exactly one argument, one without {x} if any, else the first written "
+    "(1(u ≥ v)·∂u when both contain {x}). So where arguments stay equal it has their common slope; "
+    "where they cross there is no derivative.",
+    "min": "min follows its smallest argument: ∂min(u, v) = 1(u < v)·∂u + 1(v < u)·∂v. Tie "
+    "convention: it follows exactly one argument, one without {x} if any, else the first written "
+    "(1(u ≤ v)·∂u when both contain {x}). So where arguments stay equal it has their common slope; "
+    "where they cross there is no derivative.",
     "losing-argument": "A repeated argument, or one that can never win, changes nothing: this is "
     "{kept}.",
     "indicator": "{term} is 0 or 1, constant on each side of its boundary {condition}: its "
@@ -198,12 +202,28 @@ def exponential_derivative(base: Node, exponent: Node) -> Node:
     return product([node, _f("log", base)])
 
 
-def extreme_derivative(func: str, args: tuple[Node, ...], derivatives: list[Node]) -> Node:
-    """∂max(a₁, …) = Σᵢ [aᵢ beats every other]·∂aᵢ, with strict comparisons (0 at a tie)."""
-    beats = ">" if func == "max" else "<"
+def extreme_derivative(
+    func: str, args: tuple[Node, ...], derivatives: list[Node], varying: list[bool]
+) -> Node:
+    """∂max(a₁, …) = Σᵢ [aᵢ is the argument followed]·∂aᵢ, exactly one argument followed at each
+    point: at a tie, an argument that does not vary (`varying` is False) before one that does,
+    then the first written.
+
+    Following exactly one is what makes the result right wherever the derivative exists: there,
+    all tied arguments have the same slope (on a stretch where max(x, |x|) is both, 1), while
+    strict comparisons on every side would follow none and give 0. Preferring the arguments
+    that do not vary keeps the chapter's ∂max(x, y)/∂x = 1(x > y) and max(x, 0)′ = 1(x > 0).
+    """
+    strict, loose = (">", ">=") if func == "max" else ("<", "<=")
+    preference = sorted(range(len(args)), key=lambda i: (varying[i], i))
+    rank = {index: position for position, index in enumerate(preference)}
     terms: list[tuple[int, Node]] = []
     for i, (argument, derivative) in enumerate(zip(args, derivatives, strict=True)):
-        conditions = [indicator(beats, argument, other) for j, other in enumerate(args) if j != i]
+        conditions = [
+            indicator(strict if rank[j] < rank[i] else loose, argument, other)
+            for j, other in enumerate(args)
+            if j != i
+        ]
         terms.append((1, product([*conditions, derivative])))
     return total(terms)
 

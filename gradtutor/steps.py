@@ -354,12 +354,15 @@ class _Engine:
         if func in ("max", "min"):
             distinct = _contenders(func, args)
             substeps = [self.derive(argument) for argument in distinct]
-            result = extreme_derivative(func, distinct, [s.result for s in substeps])
+            varying = [self.depends(argument) for argument in distinct]
+            result = extreme_derivative(func, distinct, [s.result for s in substeps], varying)
             if len(distinct) == len(args):
-                return _step(func, node, result, EXPLAIN[func], self.wrt, substeps)
+                return _step(func, node, result, EXPLAIN[func], self.wrt, substeps, x=self.variable)
             kept = Call(func, distinct) if len(distinct) > 1 else distinct[0]
             template = EXPLAIN["losing-argument"] + " " + EXPLAIN[func]
-            return _step(func, node, result, template, self.wrt, substeps, kept=kept)
+            return _step(
+                func, node, result, template, self.wrt, substeps, kept=kept, x=self.variable
+            )
         if func in FUNCTION_RULES and len(args) == 1:
             rule = FUNCTION_RULES[func]
             return self.through(
@@ -416,8 +419,9 @@ def _listed(names: Sequence[str]) -> str:
 def _contenders(func: str, args: tuple[Node, ...]) -> tuple[Node, ...]:
     """The arguments of max/min that can win: repeats and provable losers left out.
 
-    max(u, u) is u, and max(x, |x|) is |x| (SymPy proves x ≤ |x|); without this, the strict
-    indicators of the rule would be 0 wherever the arguments tie, even along a whole interval.
+    max(u, u) is u, and max(x², x·x) is x² (SymPy reads both alike): the rule would be right
+    without this (it follows one argument at a tie), but a derivative full of indicators that
+    compare equal things is no way to explain it.
     """
     import sympy
 

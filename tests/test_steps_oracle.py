@@ -12,6 +12,7 @@ import random
 from collections.abc import Sequence
 from functools import cache
 
+import numpy as np
 import pytest
 import sympy
 from hypothesis import HealthCheck, assume, given, settings
@@ -34,6 +35,8 @@ from gradtutor.expr import (
     variables_of,
     walk,
 )
+from gradtutor.numeric import evaluate, finite_differences, sample_points
+from gradtutor.parser import parse
 from gradtutor.steps import derive
 from gradtutor.symbolic import symbol, to_sympy
 
@@ -65,7 +68,8 @@ def disagreements(ours: Node, function: Node, wrt: str, domain: Domain, seed: in
     """How many usable sample points disagree; None if fewer than 3 are usable.
 
     A point is unusable where either side is undefined, or where arguments of a max or min tie:
-    there the derivative does not exist and gradtutor's strict indicators are a convention.
+    SymPy writes max′ with Heaviside, which is ½ at a tie, so it is no oracle there (the tie
+    tests below compare with finite differences instead).
     """
     rng = random.Random(seed)
     try:
@@ -169,3 +173,80 @@ def test_simplification_keeps_the_value(function: Node) -> None:
     assert wrong == 0, (
         f"{to_ascii(derivation.result)} simplified to {to_ascii(derivation.simplified)}"
     )
+
+
+# --- ties of max and min ---------------------------------------------------------------------
+
+
+def _finite_difference_misses(function: Node, wrt: str, shown: Node) -> tuple[int, int]:
+    """(usable points, points where `shown` is not the finite difference of `function`).
+
+    Finite differences, not SymPy, are the oracle here: on a stretch where the arguments of a
+    max are equal, max is as smooth as they are, and its slope is theirs.
+    """
+    names = sorted(variables_of(function))
+    points = sample_points(names, dict.fromkeys(names, (-2.0, 2.0)), 120, seed=5)
+    differences = finite_differences(function, wrt, points)
+    values = evaluate(shown, points)
+    usable = differences.usable & np.isfinite(values)
+    gap = np.abs(values - differences.values)
+    allowed = 10 * differences.error + 1e-7 * (1 + np.abs(differences.values))
+    return int(usable.sum()), int((usable & (gap > allowed)).sum())
+
+
+TIES = [
+    # (function, a point on a stretch where two arguments tie, the slope there)
+    ("max(x, abs(x))", {"x": 1.5}, 1.0),
+    ("min(x, x)", {"x": -0.5}, 1.0),
+    ("max(x^2, x*x)", {"x": 1.5}, 3.0),
+    ("max(relu(x), x)", {"x": 1.5}, 1.0),
+    ("min(abs(x), x)", {"x": 1.5}, 1.0),
+    ("max(abs(x), x, y)", {"x": 1.5, "y": 0.5}, 1.0),
+    ("max(x*abs(x), x^2)", {"x": 1.5}, 3.0),
+    ("min(relu(x) + 1, x + 1, 5)", {"x": 1.5}, 1.0),
+    ("max(exp(abs(x)), exp(x))", {"x": 0.5}, float(np.exp(0.5))),
+]
+
+
+@pytest.mark.parametrize(("function", "tie", "slope"), TIES)
+def test_on_a_tie_interval_max_and_min_have_the_common_slope(
+    function: str, tie: dict[str, float], slope: float
+) -> None:
+    tree = parse(function)
+    derivation = derive(tree, "x")
+    for shown in dict.fromkeys([derivation.result, derivation.simplified]):
+        at_tie = evaluate(shown, {name: np.array([value]) for name, value in tie.items()})
+        assert at_tie[0] == pytest.approx(slope), to_ascii(shown)
+        usable, misses = _finite_difference_misses(tree, "x", shown)
+        assert usable >= 60
+        assert misses == 0, f"{function}: {to_ascii(shown)}"
+
+
+def test_the_chapters_max_keeps_its_strict_indicators() -> None:
+    for function, wrt, expected in [
+        ("max(x, y)", "x", "1(x > y)"),
+        ("max(x, y)", "y", "1(y > x)"),
+        ("min(x, y)", "x", "1(x < y)"),
+        ("max(x, 0)", "x", "1(x > 0)"),
+    ]:
+        assert to_ascii(derive(parse(function), wrt).result) == to_ascii(parse(expected))
+
+
+def _tied(argument: Node, wrap: str) -> Node:
+    """max or min of an argument and a function of it that equals it on a whole region."""
+    func, other = wrap.split(":")
+    return Call(func, (argument, Call(other, (argument,))))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.recursive(st.sampled_from(_LEAVES[:4]), _extend, max_leaves=4),
+    st.sampled_from(["max:abs", "min:abs", "max:relu", "min:relu"]),
+)
+def test_generated_ties_are_derived_correctly(argument: Node, wrap: str) -> None:
+    function = _tied(argument, wrap)
+    assume("x" in variables_of(function))
+    derivation = derive(function, "x", simplify=False)
+    usable, misses = _finite_difference_misses(function, "x", derivation.result)
+    assume(usable >= 3)
+    assert misses == 0, f"∂/∂x {to_ascii(function)}: got {to_ascii(derivation.result)}"
