@@ -774,7 +774,11 @@ class ReferenceWorker:
         if not ready:
             self.stop()
             return None
-        reply: dict[str, Any] = json.loads(self.process.stdout.readline())
+        line = self.process.stdout.readline()
+        if not line:  # the script died on this answer: a crash is its verdict
+            self.stop()
+            return {"verdict": "crashed", "seconds": 0.0}
+        reply: dict[str, Any] = json.loads(line)
         return reply
 
     def stop(self) -> None:

@@ -51,8 +51,12 @@ def read(text: str, variables: list[str]) -> sympy.Expr:
 
 
 def grade(function: str, variables: list[str], wrt: str, answer: Any) -> str:
-    """The teacher's verdict: correct, incorrect, or invalid (the answer could not be read)."""
-    f = read(function, variables)
+    """The teacher's verdict: correct, incorrect, invalid (the answer could not be read), or
+    error (the script cannot read the exercise's own function, e.g. an indicator)."""
+    try:
+        f = read(function, variables)
+    except Exception:
+        return "error"
     try:
         given = read(str(answer), variables)
     except Exception:  # a teacher's script: anything parse_expr raises means "unreadable"
