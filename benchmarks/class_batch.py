@@ -848,7 +848,7 @@ def describe(outcome: Outcome, truth: dict[tuple[str, str, str], Answer]) -> str
     ]
     if outcome.latencies:
         lines.append(
-            f"  per answer: p50 {percentile(outcome.latencies, 0.5) * 1000:.1f} ms, "
+            f"  per answer: p50 {percentile(outcome.latencies, 0.5) * 1000:.2f} ms, "
             f"p99 {percentile(outcome.latencies, 0.99) * 1000:.1f} ms, "
             f"max {max(outcome.latencies) * 1000:.0f} ms"
         )
