@@ -9,6 +9,7 @@ and Ctrl-C end the session with its summary; everything answered so far is alrea
 
 from __future__ import annotations
 
+import io
 import sys
 from pathlib import Path
 from typing import Protocol, TextIO
@@ -101,6 +102,18 @@ def run_session(
         show(session.end("interrupted"))
 
 
+def _lenient(stream: TextIO) -> TextIO:
+    """`stream` decoding bytes that are not text as U+FFFD.
+
+    Otherwise a stray byte either stops the session (strict decoding) or, as a lone surrogate
+    (surrogateescape, the default under a C.UTF-8 locale), cannot be saved to SQLite. As U+FFFD it
+    is an answer the parser refuses, with the usual message.
+    """
+    if isinstance(stream, io.TextIOWrapper):
+        stream.reconfigure(errors="replace")
+    return stream
+
+
 def stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
 
@@ -140,6 +153,6 @@ def practice(
         reader: LineReader = (
             TerminalReader(data_dir() / HISTORY_FILE)
             if interactive
-            else PlainReader(sys.stdin, sys.stdout, echo=not sys.stdin.isatty())
+            else PlainReader(_lenient(sys.stdin), sys.stdout, echo=not sys.stdin.isatty())
         )
         run_session(session, reader, console, plain)
