@@ -4,7 +4,8 @@ Two independent checks, both reported:
 - numeric: the answer against Richardson finite differences of the *function* at seeded points
   where the function is defined and no kink lies within the step; the tolerance is the estimated
   error of each difference plus the float64 rounding of the answer;
-- symbolic: the answer against SymPy's derivative (`gradtutor.symbolic_check`).
+- symbolic: the answer against SymPy's derivative (`gradtutor.symbolic_check`), taken after each
+  max/min is written to follow exactly one argument, so that it is right on tie intervals too.
 
 The decision: symbolic equality is proof; a numeric disagreement, confirmed by evaluating both
 the answer and SymPy's derivative in high precision at that point (`gradtutor.exact`), is a

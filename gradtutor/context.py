@@ -1,10 +1,11 @@
 """The work done once per (exercise, variable, seed), shared by every answer checked against it.
 
-An `ExerciseContext` holds SymPy's derivative of the function (and a tree of it for evaluation),
-the kink loci of the function, the seeded sample points where a finite difference is usable, the
-finite-difference estimates and their errors there, and (lazily) a second, larger set of points
-for extra evidence. `context_for()` caches contexts, so a class of answers costs one derivative,
-one set of finite differences and one set of sample points per exercise.
+An `ExerciseContext` holds SymPy's derivative of the function (right on tie intervals of max/min,
+see `symbolic_check.derivative`) and a tree of it for evaluation, the kink loci of the function, the
+seeded sample points where a finite difference is usable, the finite-difference estimates and their
+errors there, and (lazily) a second, larger set of points for extra evidence. `context_for()` caches
+contexts, so a class of answers costs one derivative, one set of finite differences and one set of
+sample points per exercise.
 """
 
 from __future__ import annotations
@@ -31,10 +32,11 @@ from gradtutor.expr import (
     Num,
     Var,
     number,
+    walk,
 )
 from gradtutor.numeric import Array, Mask, evaluate, finite_differences, sample_points
 from gradtutor.symbolic import UnsupportedExpression, from_sympy, symbol, to_sympy
-from gradtutor.symbolic_check import kink_loci, without_dirac
+from gradtutor.symbolic_check import derivative, kink_loci
 
 # Points compared by the finite-difference check: at least MIN_POINTS usable ones are wanted.
 MIN_POINTS = 12
@@ -190,10 +192,11 @@ def _parse(spec: ExerciseSpec) -> Node:
 def _derivative(
     function: sympy.Expr, wrt: str, timeout: float
 ) -> tuple[sympy.Expr | None, Node | None]:
-    """SymPy's derivative (off the kink set) and a tree of it, each None if out of reach."""
+    """The derivative (SymPy's, right on tie intervals and off the kink set) and a tree of it,
+    each None if out of reach."""
     try:
         with Budget(max(timeout, 1.0)).limit():
-            reference = without_dirac(sympy.diff(function, symbol(wrt)))
+            reference = derivative(function, symbol(wrt))
     except BudgetExceeded:
         return None, None
     try:
@@ -225,8 +228,6 @@ def rounding(node: Node, points: Mapping[str, Array]) -> Array:
 
 
 def _size(node: Node) -> int:
-    from gradtutor.expr import walk
-
     return sum(1 for _ in walk(node))
 
 

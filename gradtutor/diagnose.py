@@ -28,7 +28,7 @@ from gradtutor.expr import BinOp, Call, Neg, Node, Num, Var, to_pretty, variable
 from gradtutor.numeric import Array, evaluate
 from gradtutor.report import Diagnosis
 from gradtutor.symbolic import UnsupportedExpression, from_sympy, symbol, to_sympy
-from gradtutor.symbolic_check import without_dirac
+from gradtutor.symbolic_check import derivative, without_dirac
 
 # Building the mistakes of one exercise may take this long (they are cached afterwards).
 MISTAKE_BUDGET = 3.0
@@ -279,14 +279,14 @@ def _not_held_constant(
             "not-held-constant",
             f"Your answer treats {names} as if {'they were' if len(others) > 1 else 'it were'} "
             f"{wrt}; in a partial derivative every other variable is held constant.",
-            lambda: sympy.diff(function.xreplace({symbol(n): x for n in others}), x),
+            lambda: derivative(function.xreplace({symbol(n): x for n in others}), x),
         )
 
 
 @lru_cache(maxsize=1024)
 def _partial(function: sympy.Expr, name: str) -> sympy.Expr:
     """∂function/∂name, computed once for the several mistakes that use it."""
-    return sympy.diff(function, symbol(name))
+    return derivative(function, symbol(name))
 
 
 def _local_mistakes(node: Node, wrt: str) -> Iterator[tuple[str, str, sympy.Expr]]:
@@ -303,20 +303,20 @@ def _local_mistakes(node: Node, wrt: str) -> Iterator[tuple[str, str, sympy.Expr
                 yield (
                     "exponent-not-reduced",
                     _exponent_message(shown),
-                    (to_sympy(node) / 2 * sympy.diff(u, x)),
+                    (to_sympy(node) / 2 * derivative(u, x)),
                 )
             if func == "cos":
                 yield (
                     "sign",
                     "The derivative of cos is −sin: a minus sign is missing.",
-                    (sympy.sin(u) * sympy.diff(u, x)),
+                    (sympy.sin(u) * derivative(u, x)),
                 )
         case BinOp("^", base, exponent) if wrt not in variables_of(exponent):
             if base != Var(wrt):
                 outer = _outer_derivative(BinOp("^", Var(_HOLE), exponent), base)
                 yield "chain-rule", _chain_message(shown, base, wrt), outer
             n, u = to_sympy(exponent), to_sympy(base)
-            yield "exponent-not-reduced", _exponent_message(shown), n * u**n * sympy.diff(u, x)
+            yield "exponent-not-reduced", _exponent_message(shown), n * u**n * derivative(u, x)
         case BinOp("^", base, exponent) if wrt not in variables_of(base):
             if exponent != Var(wrt):
                 outer = _outer_derivative(BinOp("^", base, Var(_HOLE)), exponent)
@@ -329,7 +329,7 @@ def _local_mistakes(node: Node, wrt: str) -> Iterator[tuple[str, str, sympy.Expr
                     f"Your answer multiplies the derivatives of the factors {to_pretty(left)} and "
                     f"{to_pretty(right)}; by the product rule (f·g)′ = f′·g + f·g′."
                 ),
-                sympy.diff(f, x) * sympy.diff(g, x),
+                derivative(f, x) * derivative(g, x),
             )
         case BinOp("/", top, bottom) if wrt in variables_of(top) and wrt in variables_of(bottom):
             f, g = to_sympy(top), to_sympy(bottom)
@@ -337,7 +337,7 @@ def _local_mistakes(node: Node, wrt: str) -> Iterator[tuple[str, str, sympy.Expr
                 f"Your answer does not follow the quotient rule for {shown}: "
                 "(f/g)′ = (f′·g − f·g′)/g²."
             )
-            df, dg = sympy.diff(f, x), sympy.diff(g, x)
+            df, dg = derivative(f, x), derivative(g, x)
             yield "quotient-rule", message, df / dg
             yield "quotient-rule", message, (df * g - f * dg) / g
             yield "quotient-rule", message, (f * dg - df * g) / g**2
@@ -346,7 +346,7 @@ def _local_mistakes(node: Node, wrt: str) -> Iterator[tuple[str, str, sympy.Expr
 def _outer_derivative(outer: Node, inner: Node) -> sympy.Expr:
     """g′(u) at u = inner, for the outer function g written with the hole: no inner derivative."""
     hole = symbol(_HOLE)
-    return sympy.diff(to_sympy(outer), hole).xreplace({hole: to_sympy(inner)})
+    return derivative(to_sympy(outer), hole).xreplace({hole: to_sympy(inner)})
 
 
 def _chain_message(shown: str, inner: Node, wrt: str) -> str:
@@ -368,7 +368,7 @@ def _around(
     def build() -> sympy.Expr:
         hole = symbol(_HOLE)
         around = to_sympy(_replace(tree, path, Var(_HOLE)))
-        total = sympy.diff(around, x) + sympy.diff(around, hole) * wrong
+        total = derivative(around, x) + derivative(around, hole) * wrong
         return total.xreplace({hole: to_sympy(node)})
 
     return build
@@ -387,7 +387,7 @@ def _lost_signs(tree: Node, x: sympy.Symbol) -> Iterator[tuple[str, str, Builder
             yield (
                 "sign",
                 f"A minus sign is lost in {to_pretty(node)}: check the sign of each term.",
-                lambda changed=changed: sympy.diff(to_sympy(changed), x),  # type: ignore[misc]
+                lambda changed=changed: derivative(to_sympy(changed), x),  # type: ignore[misc]
             )
 
 

@@ -10,7 +10,10 @@ Kinks and the tie convention: an answer may differ from the derivative on the se
 derivative does not exist (`1(x > 0)` against `1(x >= 0)` for relu). The case analysis proves
 equality on every open region between kink loci; it counts as a proof only when each locus it
 relies on is a kink locus of the *function* (a boundary written by the answer elsewhere would be a
-real difference at points where the derivative exists).
+real difference at points where the derivative exists)).
+
+The reference itself comes from `derivative`: SymPy's, with each max/min first written to follow
+exactly one argument at every point, so that it is right on tie intervals.
 
 Never `Expr.equals`: it substitutes 0 first and so rejects indicator answers.
 """
@@ -56,6 +59,51 @@ def without_dirac(expr: sympy.Expr) -> sympy.Expr:
     """The derivative off its kink set: DiracDelta (from differentiating a step) is 0 there."""
     deltas = expr.atoms(sympy.DiracDelta)
     return expr.xreplace(dict.fromkeys(deltas, sympy.Integer(0))) if deltas else expr
+
+
+def derivative(expr: sympy.Expr, variable: sympy.Symbol) -> sympy.Expr:
+    """∂expr/∂variable, right wherever it exists, tie intervals of max/min included.
+
+    SymPy differentiates Max(a, b) to a′·Heaviside(a − b) + b′·Heaviside(b − a): on an interval
+    where a = b (max(x, |x|) for x > 0) that follows both arguments by half, or neither, and the
+    slope comes out wrong. Each max/min is first written to follow exactly one argument at every
+    point (`one_selected`); off the kink set, DiracDelta is 0.
+    """
+    return without_dirac(sympy.diff(one_selected(expr, variable), variable))
+
+
+def one_selected(expr: sympy.Expr, variable: sympy.Symbol) -> sympy.Expr:
+    """`expr` with each max/min that moves with `variable` as a sum of its arguments, each times a
+    product of steps that selects exactly one argument at every point.
+
+    Wherever the max is differentiable, every tied argument has its slope, so following any one
+    of them is right. At a tie the argument without `variable` is followed (then the first in
+    SymPy's order): max(x, 0) gives heaviside(x) and ∂max(x, y)/∂x gives heaviside(x − y), the
+    chapter's 1(x > y), with gradtutor's heaviside(0) = 0 (`Heaviside(u, 0)`).
+    """
+    if not expr.has(sympy.Max, sympy.Min):
+        return expr
+    return expr.replace(
+        lambda node: isinstance(node, sympy.Max | sympy.Min) and variable in node.free_symbols,
+        lambda node: _selection(node, variable),
+    )
+
+
+def _selection(extreme: sympy.Expr, variable: sympy.Symbol) -> sympy.Expr:
+    arguments = sorted(extreme.args, key=lambda argument: variable in argument.free_symbols)
+    sign = 1 if isinstance(extreme, sympy.Max) else -1
+
+    def beats(a: sympy.Expr, b: sympy.Expr) -> sympy.Expr:
+        """1 where `a` is strictly more extreme than `b`, else 0 (a tie included)."""
+        return sympy.Heaviside(sign * (a - b), 0)
+
+    terms = []
+    for i, argument in enumerate(arguments):
+        # Selected: strictly better than every argument before it, not beaten by one after it.
+        steps = [beats(argument, other) for other in arguments[:i]]
+        steps += [1 - beats(other, argument) for other in arguments[i + 1 :]]
+        terms.append(argument * sympy.Mul(*steps))
+    return sympy.Add(*terms)
 
 
 def kink_loci(expr: sympy.Expr) -> frozenset[sympy.Expr]:

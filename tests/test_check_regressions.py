@@ -3,6 +3,7 @@ cheaper symbolic steps and `--jobs` must not change."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -10,16 +11,18 @@ from typing import Any
 import pytest
 import sympy
 import yaml
+from typer.testing import CliRunner
 
 import gradtutor.grading
 from gradtutor import symbolic_check
 from gradtutor.budget import Budget
 from gradtutor.check import check_answer, clear_caches, grade_files
+from gradtutor.cli import app
 from gradtutor.exercises import exercise_from_function, load_collection
 from gradtutor.grading import grade_files_parallel
 from gradtutor.parser import parse
 from gradtutor.symbolic import symbol, to_sympy
-from gradtutor.symbolic_check import compare, kink_loci
+from gradtutor.symbolic_check import compare, derivative, kink_loci
 
 VARIABLES = ["x", "y", "w", "b"]
 
@@ -214,3 +217,144 @@ def test_workers_that_fail_cost_only_time(
     monkeypatch.setattr(gradtutor.grading, "_check_share", broken)
     clear_caches()
     assert grade_files_parallel(collection, paths, jobs=2).to_json() == sequential
+
+
+# --- tie intervals of max/min: the reference follows one argument -------------------------------
+# Where two arguments of a max/min are equal over a whole interval, SymPy's derivative of Max
+# (a′·Heaviside(a − b) + b′·Heaviside(b − a)) follows both by half, or neither: the reference was
+# wrong there and outvoted the finite differences, which were right.
+
+TIES: list[tuple[str, list[str] | None, str, list[str], list[str]]] = [
+    # (function, variables, wrt, right answers, wrong answers)
+    (
+        "max(x, abs(x))", None, "x",
+        ["sign(x)", "1(x >= 0) - 1(x < 0)", "abs(x)/x", "1(x >= abs(x)) + 1(abs(x) > x)*sign(x)"],
+        ["1(x > abs(x)) + 1(abs(x) > x)*sign(x)", "1", "0", "-1(x < 0)"],
+    ),
+    (
+        "min(x, abs(x))", None, "x",
+        ["1", "1(x <= abs(x)) + 1(abs(x) < x)*sign(x)"],
+        ["1(x < abs(x)) + 1(abs(x) < x)*sign(x)", "sign(x)"],
+    ),
+    (
+        "min(-x, -abs(x))", None, "x",
+        ["-sign(x)", "-1(-x <= -abs(x)) - 1(-abs(x) < -x)*sign(x)"],
+        ["-1(-x < -abs(x)) - 1(-abs(x) < -x)*sign(x)", "-1"],
+    ),
+    ("min(x, x)", None, "x", ["1", "1(x <= x)"], ["1(x < x)", "0", "2"]),
+    ("max(x^2, x*x)", None, "x", ["2x", "1(x^2 >= x*x)*2x"], ["1(x^2 > x*x)*2x", "x"]),
+    (
+        "max(relu(x), x)", None, "x",
+        ["1(x > 0)", "1(x >= 0)", "heaviside(x)"],
+        ["1(x > relu(x))", "1(relu(x) > x)", "1"],
+    ),
+    (
+        "max(x*abs(x), x^2)", None, "x",
+        ["2x", "1(x*abs(x) >= x^2)*2abs(x) + 1(x^2 > x*abs(x))*2x"],
+        ["1(x*abs(x) > x^2)*2abs(x) + 1(x^2 > x*abs(x))*2x", "2abs(x)", "1(x > 0)*2x"],
+    ),
+    ("max(x, x + y*0)", ["x", "y"], "x", ["1", "1(x >= x + y*0)"], ["1(x > x + y*0)", "0"]),
+    ("max(x, x + y*0)", ["x", "y"], "y", ["0"], ["1", "1(y > 0)"]),
+]  # fmt: skip
+
+TIE_CASES = [
+    pytest.param(function, variables, wrt, answer, verdict, id=f"{function} d{wrt}: {answer}")
+    for function, variables, wrt, right, wrong in TIES
+    for answers, verdict in ((right, "correct"), (wrong, "incorrect"))
+    for answer in answers
+]
+
+
+@pytest.mark.parametrize(("function", "variables", "wrt", "answer", "verdict"), TIE_CASES)
+def test_tie_intervals_of_max_and_min(
+    function: str, variables: list[str] | None, wrt: str, answer: str, verdict: str
+) -> None:
+    result = check_answer(exercise_from_function(function, wrt, variables), wrt, answer)
+    assert result.verdict == verdict, result.message
+    if verdict == "incorrect":
+        assert result.counterexample is not None
+        assert result.counterexample.expected != result.counterexample.got
+
+
+@pytest.mark.parametrize(
+    ("inner", "du"),
+    [("x", "1"), ("2x + 1", "2"), ("x^3 - x", "(3x^2 - 1)"), ("sin(x)", "cos(x)"),
+     ("exp(x) - 2", "exp(x)")],
+)  # fmt: skip
+def test_max_of_u_and_its_absolute_value_for_any_inner_function(inner: str, du: str) -> None:
+    """max(u, |u|) is |u|: where u ≥ 0 both arguments tie over an interval, with slope u′."""
+    exercise = exercise_from_function(f"max({inner}, abs({inner}))", "x")
+    u = f"({inner})"
+    right = f"sign({u})*{du}"
+    follows_the_first = f"1({u} >= abs({u}))*{du} + 1(abs({u}) > {u})*sign({u})*{du}"
+    follows_neither = f"1({u} > abs({u}))*{du} + 1(abs({u}) > {u})*sign({u})*{du}"
+    assert check_answer(exercise, "x", right).verdict == "correct"
+    assert check_answer(exercise, "x", follows_the_first).verdict == "correct"
+    assert check_answer(exercise, "x", follows_neither).verdict == "incorrect"
+
+
+@pytest.mark.parametrize(
+    ("function", "variables", "wrt", "answer", "verdict"),
+    [
+        # the chapter's max(x, y) and relu, as before: 1(x >= y) by the tie convention
+        ("max(x, y)", ["x", "y"], "x", "1(x > y)", "correct"),
+        ("max(x, y)", ["x", "y"], "x", "1(x >= y)", "correct"),
+        ("max(x, y)", ["x", "y"], "x", "1(y > x)", "incorrect"),
+        ("max(x, y)", ["x", "y"], "y", "1(y > x)", "correct"),
+        ("min(x, y)", ["x", "y"], "x", "1(x < y)", "correct"),
+        ("min(x, y)", ["x", "y"], "x", "1(x <= y)", "correct"),
+        ("min(x, y)", ["x", "y"], "x", "1(x > y)", "incorrect"),
+        ("relu(x)", None, "x", "1(x > 0)", "correct"),
+        ("relu(x)", None, "x", "1(x >= 0)", "correct"),
+        ("relu(x)", None, "x", "heaviside(x)", "correct"),
+        ("relu(x)", None, "x", "1(x < 0)", "incorrect"),
+        ("relu(w*x + b)", None, "w", "x*1(w*x + b > 0)", "correct"),
+        ("relu(w*x + b)", None, "w", "1(w*x + b > 0)", "incorrect"),
+    ],
+)
+def test_the_chapters_max_and_relu_keep_their_verdicts(
+    function: str, variables: list[str] | None, wrt: str, answer: str, verdict: str
+) -> None:
+    result = check_answer(exercise_from_function(function, wrt, variables), wrt, answer)
+    assert result.verdict == verdict, result.message
+    if verdict == "correct":
+        assert "either value is accepted" in result.message  # the convention is stated
+
+
+def test_the_reference_takes_gradtutors_heaviside_so_step_answers_match_as_written() -> None:
+    x, y = symbol("x"), symbol("y")
+    assert derivative(sympy.Max(x, 0), x) == sympy.Heaviside(x, 0)
+    assert derivative(sympy.Max(x, y), x) == sympy.Heaviside(x - y, 0)
+    assert derivative(sympy.Min(x, y), y) == sympy.Heaviside(x - y, 0)
+    result = check_answer(exercise_from_function("relu(x)", "x"), "x", "heaviside(x)")
+    assert result.symbolic == "equal"
+    assert result.message.startswith("Correct: it is SymPy's derivative as written")
+
+
+def test_the_reference_follows_exactly_one_argument_of_three() -> None:
+    x, y = symbol("x"), symbol("y")
+    slope = derivative(sympy.Max(x, y, 0), x)
+    # x is followed only where it is strictly the largest: y and 0 win their ties with it.
+    for (xv, yv), expected in [((1, 0), 1), ((1, 1), 0), ((1, 2), 0), ((0, -1), 0), ((-1, -2), 0)]:
+        assert slope.subs({x: xv, y: yv}) == expected
+    tied = derivative(sympy.Max(x, sympy.Abs(x), 2 * x - sympy.Abs(x)), x)
+    for value in (-2, -1, 1, 3):  # all three tie for x > 0, slope 1; |x| alone for x < 0
+        assert tied.subs(x, value) == (1 if value > 0 else -1)
+
+
+@pytest.mark.parametrize(
+    ("function", "answer", "exit_code"),
+    [
+        ("max(x, abs(x))", "1(x > abs(x)) + 1(abs(x) > x)*sign(x)", 1),
+        ("max(x*abs(x), x^2)", "2*x", 0),
+    ],
+)
+def test_the_tie_examples_through_the_cli(
+    runner: CliRunner, function: str, answer: str, exit_code: int
+) -> None:
+    args = ["check", "--function", function, "--wrt", "x", "--answer", answer, "--format", "json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == exit_code, result.output
+    report = json.loads(result.stdout)
+    verdict = report["submissions"][0]["results"][0]["verdict"]
+    assert verdict == ("correct" if exit_code == 0 else "incorrect")
