@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import math
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -309,6 +310,25 @@ def _plain(node: YamlNode) -> Any:
     return {_key_text(key): _plain(value) for key, value in node.pairs}
 
 
+# YAML 1.1 reads a number with an exponent but no dot (`1e6`, `1e-3`) as text; an author means
+# the number.
+_EXPONENT_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
+
+def _plain_numbers(node: YamlNode) -> Any:
+    """As `_plain`, with plain scalars such as `1e6` read as numbers."""
+    if (
+        isinstance(node, YamlScalar)
+        and node.style is None
+        and isinstance(node.value, str)
+        and _EXPONENT_NUMBER.fullmatch(node.value)
+    ):
+        return float(node.value)
+    if isinstance(node, YamlSequence):
+        return [_plain_numbers(item) for item in node.items]
+    return _plain(node)
+
+
 def _key_text(key: YamlNode) -> str:
     return key.text if isinstance(key, YamlScalar) else repr(_plain(key))
 
@@ -325,7 +345,7 @@ def _entry_data(mapping: YamlMapping) -> dict[str, Any]:
         elif name in _TEXT_LIST_KEYS and isinstance(value, YamlScalar) and value.value is not None:
             data[name] = [value.text]  # `ask: x` means `ask: [x]`
         elif name == "domain" and isinstance(value, YamlMapping):
-            data[name] = {_key_text(k): _plain(v) for k, v in value.pairs}
+            data[name] = {_key_text(k): _plain_numbers(v) for k, v in value.pairs}
         else:
             data.setdefault(name, _plain(value))
     return data
@@ -755,11 +775,14 @@ class _ExerciseChecker:
                 sound[name] = (low, high)
         return sound
 
-    def with_params(self, exercise: Exercise, params: dict[str, tuple[int, int]]) -> Exercise:
+    def with_params(
+        self, exercise: Exercise, params: dict[str, tuple[int, int]]
+    ) -> Exercise | None:
         """The base variant (every parameter at its low end), checked at both ends of the ranges.
 
         Extreme values can push a function past the parser's limits (`x^n` with a huge `n`);
-        the lowest and highest combinations are printed and read back to find that early.
+        the lowest and highest combinations are printed and read back to find that early. None
+        when they cannot be read: the problem is reported and the exercise is left out.
         """
         from gradtutor.expr import to_ascii
         from gradtutor.variants import instantiate
@@ -779,7 +802,7 @@ class _ExerciseChecker:
                     f"with {shown} the function cannot be read: {error.message}",
                     "narrow the parameter ranges",
                 )
-                return exercise
+                return None
         base = exercise.model_copy(update={"params": params, "template": template})
         return base.for_student(None)
 

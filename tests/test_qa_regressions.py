@@ -35,3 +35,41 @@ def test_practice_reads_bytes_that_are_not_utf8_as_an_unreadable_answer(
     assert "could not read that: unexpected character '\ufffd'" in result.output
     assert "correct" in result.output
     assert "1 solved" in result.output
+
+
+def test_validate_reports_parameters_past_the_parser_limits_at_their_place(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    path = tmp_path / "powers.yaml"
+    path.write_text(
+        "title: Powers\n"
+        "exercises:\n"
+        "  - id: scaled\n"
+        "    title: A scaled power\n"
+        "    prompt: Differentiate.\n"
+        "    function: a*x^n\n"
+        "    params: {a: [2, 9], n: [3, 5000]}\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 1, result.output
+    assert f"{path}:6:15: with a = 9, n = 5000 the function cannot be read" in result.output
+    assert "1 problem; checked 0 exercises" in result.output
+
+
+def test_a_domain_may_be_written_with_an_exponent(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "logs.yaml"
+    path.write_text(
+        "title: Logs\n"
+        "exercises:\n"
+        "  - id: log\n"
+        "    title: A logarithm\n"
+        "    prompt: Differentiate.\n"
+        "    function: log(x)\n"
+        "    domain: {x: [1e-3, 5E+1]}\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    shown = runner.invoke(app, ["show", "log", "--exercises", str(path)])
+    assert "[0.001, 50]" in shown.output
