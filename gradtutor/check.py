@@ -1,19 +1,20 @@
 """The verdict on an answer: is it the partial derivative of the exercise's function?
 
 Two independent checks, both reported:
-- numeric: the answer against Richardson finite differences of the *function* at seeded points
-  where the function is defined and no kink lies within the step; the tolerance is the estimated
-  error of each difference plus the float64 rounding of the answer;
+- numeric: the answer against Richardson finite differences of the *function* at seeded points where
+  the function is defined and no kink lies within the step; the tolerance is the estimated error of
+  each difference plus the float64 rounding of the answer;
 - symbolic: the answer against SymPy's derivative (`gradtutor.symbolic_check`), taken after each
   max/min is written to follow exactly one argument, so that it is right on tie intervals too.
 
-The decision: symbolic equality is proof; a numeric disagreement, confirmed by evaluating both
-the answer and SymPy's derivative in high precision at that point (`gradtutor.exact`), is a
-counterexample. When SymPy cannot settle it quickly but the values agree, more evidence decides:
-256 more points against SymPy's derivative, high precision at a few sample points, and points on
-the answer's own kinks (`gradtutor.witness`). `simplify` runs only when there is too little
-numeric evidence for the values to decide. Verdicts are cached by (exercise, variable, seed, the
-answer as read), so a class that types the same answer pays once.
+The decision: symbolic equality is proof; a numeric disagreement, confirmed by evaluating both the
+answer and SymPy's derivative in high precision at that point (`gradtutor.exact`), is a
+counterexample; at a point where two max/min arguments of the function tie, the function's own
+finite difference confirms instead. When SymPy cannot settle it quickly but the values agree, more
+evidence decides: 256 more points against SymPy's derivative, high precision at a few sample points,
+and points on the answer's own kinks (`gradtutor.witness`). `simplify` runs only when there is too
+little numeric evidence for the values to decide. Verdicts are cached by (exercise, variable, seed,
+the answer as read), so a class that types the same answer pays once.
 """
 
 from __future__ import annotations
@@ -342,11 +343,15 @@ class _Decider:
     def confirm(self, point: dict[str, float], estimate: float, tolerance: float) -> _Recheck:
         """Whether high-precision evaluation shows a difference at `point`, or equality.
 
-        The answer and SymPy's derivative are compared in 40 digits or more (`exact`); where
-        the derivative has no value, its `estimate` (finite difference or float64) stands, with
-        its `tolerance`. A comparison that precision cannot settle is neither.
+        The answer and the derivative are compared in 40 digits or more (`exact`); where the
+        derivative has no value, its `estimate` (finite difference or float64) stands, with its
+        `tolerance`. Where two max/min arguments of the function tie, the function's own finite
+        difference there decides instead: the reference's value at a tie rests on how its steps
+        read the tie. A comparison that precision cannot settle is neither.
         """
         reference = self.context.reference_tree
+        if self.context.extremes and self.context.tied(point):
+            return self.against_difference(point)
         if reference is None:
             got = evaluate_precise(self.tree, point)
             return self.against_estimate(point, got, estimate, tolerance)
@@ -358,6 +363,13 @@ class _Decider:
         if settled.agreement == "equal":
             return _Recheck(None, verified=True)
         return _Recheck(Counterexample(point, settled.reference, settled.answer), verified=False)
+
+    def against_difference(self, point: dict[str, float]) -> _Recheck:
+        difference = self.context.difference_at(point)
+        if difference is None:
+            return _Recheck(None, verified=False)
+        estimate, tolerance = difference
+        return self.against_estimate(point, evaluate_precise(self.tree, point), estimate, tolerance)
 
     def against_estimate(
         self, point: dict[str, float], got: float | None, estimate: float, tolerance: float

@@ -10,6 +10,7 @@ sample points per exercise.
 
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,9 +33,17 @@ from gradtutor.expr import (
     Num,
     Var,
     number,
+    variables_of,
     walk,
 )
-from gradtutor.numeric import Array, Mask, evaluate, finite_differences, sample_points
+from gradtutor.numeric import (
+    Array,
+    Mask,
+    evaluate,
+    evaluate_precise,
+    finite_differences,
+    sample_points,
+)
 from gradtutor.symbolic import UnsupportedExpression, from_sympy, symbol, to_sympy
 from gradtutor.symbolic_check import derivative, kink_loci
 
@@ -50,6 +59,8 @@ EXTRA_SEED_OFFSET = 2**32
 # Finite-difference error estimates are multiplied by this before use as a tolerance.
 SAFETY = 4.0
 EPS = float(np.finfo(np.float64).eps)
+# Two max/min arguments this close (relative, in 40 digits) at a point are tied there.
+TIE = 1e-30
 # Rounding of a float64 evaluation: this many units of the magnitude of its terms.
 ROUNDING_UNITS = 64.0
 
@@ -162,6 +173,39 @@ class ExerciseContext:
         defined = np.isfinite(evaluate(self.tree, points))
         values = np.where(defined, evaluate(self.reference_tree, points), np.nan)
         return points, values, rounding(self.reference_tree, points)
+
+    @cached_property
+    def extremes(self) -> list[tuple[Node, ...]]:
+        """The arguments of each max/min of the function that moves with `wrt`."""
+        return [
+            node.args
+            for node in walk(self.tree)
+            if isinstance(node, Call) and node.func in ("max", "min")
+            and self.wrt in variables_of(node)
+        ]  # fmt: skip
+
+    def tied(self, point: Mapping[str, float]) -> bool:
+        """Whether two arguments of a max/min of the function are equal at `point` (in 40 digits).
+
+        There the derivative exists only if the tied arguments have the same slope, and the
+        reference's value depends on how its steps read a tie; the finite difference does not.
+        """
+        for arguments in self.extremes:
+            values = [evaluate_precise(argument, point) for argument in arguments]
+            defined = [value for value in values if value is not None]
+            for a, b in itertools.combinations(defined, 2):
+                if abs(a - b) <= TIE * max(1.0, abs(a), abs(b)):
+                    return True
+        return False
+
+    def difference_at(self, point: Mapping[str, float]) -> tuple[float, float] | None:
+        """The finite difference of the function at `point` and its tolerance, None if unusable."""
+        columns = {name: np.array([value]) for name, value in point.items()}
+        differences = finite_differences(self.tree, self.wrt, columns)
+        if not differences.usable[0]:
+            return None
+        estimate = float(differences.values[0])
+        return estimate, SAFETY * float(differences.error[0]) + 4 * EPS * abs(estimate)
 
     def _samples(self) -> Samples:
         """At least MIN_POINTS usable points when the domain allows it (a second, larger draw)."""

@@ -16,13 +16,14 @@ from typer.testing import CliRunner
 import gradtutor.grading
 from gradtutor import symbolic_check
 from gradtutor.budget import Budget
-from gradtutor.check import check_answer, clear_caches, grade_files
+from gradtutor.check import check_answer, clear_caches, decide, grade_files
 from gradtutor.cli import app
+from gradtutor.context import ExerciseSpec, context_for
 from gradtutor.exercises import exercise_from_function, load_collection
 from gradtutor.grading import grade_files_parallel
 from gradtutor.parser import parse
-from gradtutor.symbolic import symbol, to_sympy
-from gradtutor.symbolic_check import compare, derivative, kink_loci
+from gradtutor.symbolic import from_sympy, symbol, to_sympy
+from gradtutor.symbolic_check import compare, derivative, kink_loci, without_dirac
 
 VARIABLES = ["x", "y", "w", "b"]
 
@@ -340,6 +341,33 @@ def test_the_reference_follows_exactly_one_argument_of_three() -> None:
     tied = derivative(sympy.Max(x, sympy.Abs(x), 2 * x - sympy.Abs(x)), x)
     for value in (-2, -1, 1, 3):  # all three tie for x > 0, slope 1; |x| alone for x < 0
         assert tied.subs(x, value) == (1 if value > 0 else -1)
+
+
+@pytest.mark.parametrize(
+    ("function", "answer", "verdict"),
+    [
+        ("max(x, abs(x))", "1(x > abs(x)) + 1(abs(x) > x)*sign(x)", "incorrect"),
+        ("max(x, abs(x))", "sign(x)", "correct"),
+        ("max(x*abs(x), x^2)", "2*x", "correct"),
+        ("max(x*abs(x), x^2)", "1(x*abs(x) > x^2)*2abs(x) + 1(x^2 > x*abs(x))*2x", "incorrect"),
+    ],
+)
+def test_at_a_tie_the_finite_difference_outvotes_a_wrong_reference(
+    function: str, answer: str, verdict: str
+) -> None:
+    """Should a reference still read a tie wrongly (SymPy's Max derivative, with heaviside(0) =
+    0, gives 0 on the tie), the finite difference of the function decides at tied points."""
+    clear_caches()
+    exercise = exercise_from_function(function, "x")
+    context = context_for(ExerciseSpec.of(exercise), "x", 0, 2.0)
+    x = symbol("x")
+    context.reference_tree = from_sympy(without_dirac(sympy.diff(context.function, x)))
+    context.__dict__.pop("reference_values", None)
+    context.__dict__.pop("extra", None)
+    assert context.tied({"x": 1.5}) and not context.tied({"x": -1.5})
+    decision = decide(context, parse(answer, ["x"]))
+    clear_caches()
+    assert decision.verdict == verdict, decision.message
 
 
 @pytest.mark.parametrize(
