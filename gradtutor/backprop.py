@@ -248,6 +248,12 @@ def backpropagate(tree: Node, point: dict[str, Value]) -> Backprop:
         for operand, (formula, local) in zip(
             varying, _local_derivatives(operation, varying, substitution), strict=True
         ):
+            if not (local.is_real and local.is_finite):  # sqrt(x) at 0, acos(x) at 1
+                raise BadPoint(
+                    f"{to_pretty(visit.node)} has no finite derivative with respect to "
+                    f"{to_pretty(operand)} at this point",
+                    "choose a point where the function is differentiable",
+                )
             named = substitute(formula, {f"#{i}": shown[i] for i in range(len(shown))})
             queue.append(_Visit(operand, labels[id(operand)], visit.name, named, local, gradient))
     if any(isinstance(n, Call) and n.func == "relu" for n in walk(tree)):

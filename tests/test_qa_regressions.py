@@ -73,3 +73,15 @@ def test_a_domain_may_be_written_with_an_exponent(runner: CliRunner, tmp_path: P
     assert result.exit_code == 0, result.output
     shown = runner.invoke(app, ["show", "log", "--exercises", str(path)])
     assert "[0.001, 50]" in shown.output
+
+
+@pytest.mark.parametrize(
+    ("function", "point"), [("sqrt(x)", "x=0"), ("acos(x)", "x=1"), ("sqrt(x) + y", "x=0,y=2")]
+)
+def test_explain_at_a_point_without_a_finite_derivative_is_an_error(
+    runner: CliRunner, function: str, point: str
+) -> None:
+    result = runner.invoke(app, ["explain", function, "--at", point])
+    assert result.exit_code == 2
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "has no finite derivative with respect to x at this point" in result.stderr
