@@ -10,7 +10,8 @@ Kinks and the tie convention: an answer may differ from the derivative on the se
 derivative does not exist (`1(x > 0)` against `1(x >= 0)` for relu). The case analysis proves
 equality on every open region between kink loci; it counts as a proof only when each locus it
 relies on is a kink locus of the *function* (a boundary written by the answer elsewhere would be a
-real difference at points where the derivative exists)).
+real difference at points where the derivative exists), and only when no locus is 0 on a whole
+region (a tie of max/min arguments that SymPy does not see), which the analysis would skip.
 
 The reference itself comes from `derivative`: SymPy's, with each max/min first written to follow
 exactly one argument at every point, so that it is right on tie intervals.
@@ -25,6 +26,7 @@ import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import sympy
@@ -37,6 +39,10 @@ from gradtutor.report import SymbolicResult
 MAX_EXPANDED_TERMS = 2000
 # The case analysis tries 2^n sign patterns; beyond this many loci it is not attempted.
 MAX_KINK_LOCI = 5
+# A locus this close to 0 (in 30 digits) at a generic point is 0 on a whole region.
+PROBE_ZERO = 1e-20
+_PROBE = sympy.Rational(7131, 10000)
+_PROBE_STEP = sympy.Rational(5437, 10000)
 
 _KINKED = (sympy.Abs, sympy.sign, sympy.Heaviside, sympy.Max, sympy.Min)
 
@@ -278,6 +284,26 @@ def _contained(locus: sympy.Expr, loci: Iterable[sympy.Expr]) -> bool:
     return False
 
 
+@lru_cache(maxsize=1024)
+def _fills_a_region(locus: sympy.Expr) -> bool:
+    """Whether `locus` may be 0 on a whole region, not only on a thin set between regions.
+
+    The case analysis never looks at the zero set of a locus: that is sound only where it is
+    thin. A tie SymPy does not see (max(sin(x)², 1 − cos(x)²)) gives a locus that is 0
+    everywhere; it is found by its value at generic points, where a kink locus is not 0.
+    """
+    symbols = sorted(locus.free_symbols, key=str)
+    for sign in (1, -1):
+        probe = {s: sign * (_PROBE + _PROBE_STEP * i) for i, s in enumerate(symbols)}
+        try:
+            value = complex(locus.evalf(30, subs=probe))
+        except (TypeError, ValueError, ArithmeticError):
+            return True  # no value to go by: do not rely on this locus
+        if abs(value) < PROBE_ZERO:
+            return True
+    return False
+
+
 def _empty_region(loci: list[sympy.Expr], sides: tuple[int, ...]) -> bool:
     """Whether no real point has these signs of these loci (decided for one variable only)."""
     symbols = set().union(*(locus.free_symbols for locus in loci))
@@ -304,6 +330,8 @@ def _by_cases(
     if not by_locus or len(by_locus) > MAX_KINK_LOCI:
         return None
     if not all(locus.is_number or _contained(locus, loci) for locus in by_locus):
+        return None
+    if any(_fills_a_region(locus) for locus in by_locus):
         return None
     ordered = list(by_locus)
     for sides in itertools.product((1, -1), repeat=len(ordered)):

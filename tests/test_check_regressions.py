@@ -370,6 +370,20 @@ def test_at_a_tie_the_finite_difference_outvotes_a_wrong_reference(
     assert decision.verdict == verdict, decision.message
 
 
+def test_a_tie_sympy_cannot_see_is_no_case_analysis_proof() -> None:
+    """max(sin²x, 1 − cos²x): the arguments tie everywhere, so the locus sin² + cos² − 1 is 0
+    on the whole line, and equality on its two "sides" proves nothing."""
+    never = "1(sin(x)^2 > 1 - cos(x)^2)*2sin(x)cos(x) + 1(1 - cos(x)^2 > sin(x)^2)*2sin(x)cos(x)"
+    function = "max(sin(x)^2, 1 - cos(x)^2)"
+    f = to_sympy(parse(function, VARIABLES))
+    reference = derivative(f, symbol("x"))
+    answer = to_sympy(parse(never, VARIABLES))
+    assert compare(answer, reference, kink_loci(f), Budget(2.0)).result != "equal"
+    exercise = exercise_from_function(function, "x")
+    assert check_answer(exercise, "x", never).verdict == "incorrect"
+    assert check_answer(exercise, "x", "2sin(x)cos(x)").verdict == "correct"
+
+
 @pytest.mark.parametrize(
     ("function", "answer", "exit_code"),
     [
