@@ -85,3 +85,16 @@ def test_explain_at_a_point_without_a_finite_derivative_is_an_error(
     assert result.exit_code == 2
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "has no finite derivative with respect to x at this point" in result.stderr
+
+
+def test_backprop_table_shows_huge_and_long_values_as_short_decimals(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["explain", "x^1000", "--at", "x=10"])
+    assert result.exit_code == 0, result.output
+    assert "f ≈ 1.000e+1000" in result.output
+    assert "0" * 30 not in result.output
+    overflow = runner.invoke(app, ["explain", "exp(x)", "--at", "x=1000"])
+    assert "f ≈ 1.970e+434" in overflow.output
+    assert "inf" not in overflow.output
+    decimal = runner.invoke(app, ["explain", "tan(x)", "--at", "x=1.5707963267948966"])
+    assert "at x ≈ 1.571" in decimal.output
+    assert "/5000000000000000" not in decimal.output

@@ -7,6 +7,9 @@ irrational ones get a short decimal.
 
 from __future__ import annotations
 
+import math
+
+import sympy
 from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -17,14 +20,24 @@ from gradtutor.expr import to_pretty
 from gradtutor.symbolic import UnsupportedExpression, from_sympy
 from gradtutor.tidy import numeric_value
 
+# A longer exact number (10^1000, a decimal point read as a fraction) is shown as a decimal.
+MAX_EXACT_LENGTH = 20
+
 
 def show_value(value: Value) -> str:
     """`−3`, `1/3`; an irrational value as `π ≈ 3.142` (or just `≈ 0.7311` when long)."""
     exact = _exact(value)
-    if value.is_Rational and exact is not None:
+    if value.is_Rational and exact is not None and len(exact) <= MAX_EXACT_LENGTH:
         return exact
-    approximate = f"≈ {float(value):.4g}"
+    approximate = f"≈ {_decimal(value)}"
     return f"{exact} {approximate}" if exact is not None and len(exact) <= 8 else approximate
+
+
+def _decimal(value: Value) -> str:
+    number = float(value)
+    if math.isfinite(number):
+        return f"{number:.4g}"
+    return sympy.sstr(sympy.N(value, 4))  # beyond the range of a float, as exp(1000)
 
 
 def equals(value: Value) -> str:
@@ -79,7 +92,7 @@ def _gradient_line(gradient: InputGradient) -> Text:
 
 
 def backprop_view(backprop: Backprop, plain: bool = False) -> RenderableType:
-    point = ", ".join(f"{name} = {show_value(v)}" for name, v in backprop.point.items())
+    point = ", ".join(f"{name} {equals(v)}" for name, v in backprop.point.items())
     parts: list[RenderableType] = [
         Text.assemble(("f = ", "bold"), to_pretty(backprop.function)),
         Text.assemble(("at ", "bold"), point),
