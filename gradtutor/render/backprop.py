@@ -37,7 +37,7 @@ def _decimal(value: Value) -> str:
     number = float(value)
     if math.isfinite(number):
         return f"{number:.4g}"
-    return sympy.sstr(sympy.N(value, 4))  # beyond the range of a float, as exp(1000)
+    return str(sympy.N(value, 4))  # beyond the range of a float, as exp(1000)
 
 
 def equals(value: Value) -> str:
