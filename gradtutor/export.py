@@ -159,8 +159,9 @@ def _latex_explanation(step: Step) -> str:
             continue
         slot = step.slots[piece]
         out.append(latex_text(slot) if isinstance(slot, str) else f"${to_latex(slot)}$")
-    # Adjacent math pieces ($\\partial$$u$) become one, so that no `$$` is left to misread.
-    return "".join(out).replace("$$", "")
+    # Adjacent math pieces ($\\partial$$u$) become one, so that no `$$` is left to misread; the
+    # space keeps a command apart from the letter after it (\\partial u, not \\partialu).
+    return "".join(out).replace("$$", " ")
 
 
 # --- documents ------------------------------------------------------------------------------------

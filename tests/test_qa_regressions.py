@@ -98,3 +98,16 @@ def test_backprop_table_shows_huge_and_long_values_as_short_decimals(runner: Cli
     decimal = runner.invoke(app, ["explain", "tan(x)", "--at", "x=1.5707963267948966"])
     assert "at x ≈ 1.571" in decimal.output
     assert "/5000000000000000" not in decimal.output
+
+
+def test_latex_export_never_glues_a_command_to_the_next_letter(runner: CliRunner) -> None:
+    import re
+
+    from gradtutor.exercises import load_collection
+
+    glued = re.compile(r"\\(partial|cdot|sigma|pi|nabla|times|approx|surd)[A-Za-z]")
+    # The chain rule's explanation ends in the prose "∂u/∂x", where the glue happened.
+    for exercise in load_collection().get_set("chain-several").exercises:
+        result = runner.invoke(app, ["explain", "--exercise", exercise.id, "--format", "latex"])
+        assert result.exit_code == 0, result.output
+        assert not glued.search(result.output), (exercise.id, glued.search(result.output))
