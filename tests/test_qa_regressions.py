@@ -111,3 +111,15 @@ def test_latex_export_never_glues_a_command_to_the_next_letter(runner: CliRunner
         result = runner.invoke(app, ["explain", "--exercise", exercise.id, "--format", "latex"])
         assert result.exit_code == 0, result.output
         assert not glued.search(result.output), (exercise.id, glued.search(result.output))
+
+
+def test_an_error_in_a_long_formula_shows_a_window_around_its_column(runner: CliRunner) -> None:
+    formula = "x+" * 150 + "y$" + "+x" * 100
+    result = runner.invoke(app, ["parse", formula])
+    assert result.exit_code == 1
+    line, pointer = result.stderr.splitlines()[1:3]
+    assert len(line) <= 80 and len(pointer) <= 80
+    assert line.startswith("  …") and line.endswith("…")
+    assert line[pointer.index("^")] == "$"
+    too_long = runner.invoke(app, ["parse", "x+" * 600 + "x"])
+    assert max(len(text) for text in too_long.stderr.splitlines()) <= 80

@@ -20,11 +20,22 @@ def make_console(stderr: bool = False, plain: bool = False) -> Console:
     return Console(stderr=stderr, no_color=no_color, highlight=False, emoji=False)
 
 
+# A formula longer than this is shown as a window of it around the column pointed at.
+LONG_FORMULA = 200
+WINDOW_BEFORE, WINDOW_AFTER = 40, 30  # with the indent, within 80 columns
+
+
 def caret_under(text: str, column: int, indent: str = "  ") -> Text:
     """The formula with a caret under the 1-based column, for pointing at a problem."""
-    shown = text if len(text) <= 200 else text[: max(column + 40, 80)] + "…"
-    line = Text(indent + shown.replace("\n", " ").replace("\t", " "))
-    pointer = Text(indent + " " * (min(column, len(shown) + 1) - 1) + "^", style="bold red")
+    flat = text.replace("\n", " ").replace("\t", " ")
+    start, end = 0, len(flat)
+    if len(flat) > LONG_FORMULA:
+        start = max(0, min(column - 1, len(flat)) - WINDOW_BEFORE)
+        end = min(len(flat), start + WINDOW_BEFORE + WINDOW_AFTER)
+    before, after = ("…" if start > 0 else ""), ("…" if end < len(flat) else "")
+    line = Text(indent + before + flat[start:end] + after)
+    offset = len(before) + min(column - 1 - start, end - start)
+    pointer = Text(indent + " " * offset + "^", style="bold red")
     return Text("\n").join([line, pointer])
 
 
