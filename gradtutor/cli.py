@@ -237,7 +237,7 @@ def check_command(
 
             make_console().print(reveal_view(data))
     if report.failures:
-        make_console(stderr=True).print(failures_view(report))
+        make_console(stderr=True).print(failures_view(report), soft_wrap=True)
     raise typer.Exit(report.exit_code(min_score))
 
 

@@ -123,3 +123,15 @@ def test_an_error_in_a_long_formula_shows_a_window_around_its_column(runner: Cli
     assert line[pointer.index("^")] == "$"
     too_long = runner.invoke(app, ["parse", "x+" * 600 + "x"])
     assert max(len(text) for text in too_long.stderr.splitlines()) <= 80
+
+
+def test_a_file_that_cannot_be_graded_is_named_on_one_unbroken_line(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text('answers:\n  sum-x-plus-y: {x: "1", y: "1"\n', encoding="utf-8")
+    result = runner.invoke(app, ["check", str(broken)])
+    assert result.exit_code == 2
+    first = result.stderr.splitlines()[0]
+    assert first.startswith(f"error: {broken}:3:1: malformed YAML")
+    assert first.endswith("(while parsing a flow mapping)")
