@@ -82,10 +82,20 @@ def print_json(data: Any) -> None:
 
 @app.command("parse")
 def parse_command(
-    expression: Annotated[str, typer.Argument(help="The formula to read, e.g. '15(2x^2)^4 * 4x'.")],
+    expression: Annotated[
+        str,
+        typer.Argument(
+            help="The formula to read, e.g. '15(2x^2)^4 * 4x'. One that starts with a minus "
+            "goes after --, as in: gradtutor parse -- -2x"
+        ),
+    ],
     var: Annotated[
         list[str] | None,
-        typer.Option("--var", help="A variable name; repeat for each. Default: every free name."),
+        typer.Option(
+            "--var",
+            metavar="NAME",
+            help="A variable name; repeat for each. Default: every free name.",
+        ),
     ] = None,
     output: Annotated[
         TextOrJson, typer.Option("--format", help="Output format.")
@@ -111,7 +121,7 @@ def parse_command(
         make_console().print(reading_view(reading))
 
 
-@app.command("check")
+@app.command("check", short_help="Grade answers files, or one answer inline.")
 def check_command(
     answers: Annotated[
         list[Path] | None,
@@ -161,33 +171,43 @@ def check_command(
         ),
     ] = False,
     jobs: Annotated[
-        int, typer.Option("--jobs", "-j", help="Grade this many files at once, in processes.")
+        int,
+        typer.Option(
+            "--jobs", "-j", metavar="N", help="Grade this many files at once, in processes."
+        ),
     ] = 1,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the sample points.")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", metavar="N", help="Seed of the sample points.")
+    ] = 0,
     min_score: Annotated[
         float | None,
         typer.Option(
-            "--min-score", help="Pass (exit 0) when every submission scores at least this."
+            "--min-score",
+            metavar="POINTS",
+            help="Pass (exit 0) when every submission scores at least this.",
         ),
     ] = None,
     timeout: Annotated[
-        float, typer.Option("--timeout", help="Seconds of symbolic work allowed per answer.")
+        float,
+        typer.Option("--timeout", metavar="SECONDS", help="Symbolic work allowed per answer."),
     ] = 2.0,
     function: Annotated[
         str | None,
-        typer.Option("--function", help="Inline: the function, e.g. 'x^2 y'."),
+        typer.Option("--function", metavar="F", help="Inline: the function, e.g. 'x^2 y'."),
     ] = None,
     wrt: Annotated[
         str | None,
-        typer.Option("--wrt", help="Inline: the variable of the partial derivative."),
+        typer.Option(
+            "--wrt", metavar="NAME", help="Inline: the variable of the partial derivative."
+        ),
     ] = None,
     answer: Annotated[
         str | None,
-        typer.Option("--answer", help="Inline: the answer to check."),
+        typer.Option("--answer", metavar="A", help="Inline: the answer to check."),
     ] = None,
     var: Annotated[
         list[str] | None,
-        typer.Option("--var", help="Inline: a variable name; repeat for each."),
+        typer.Option("--var", metavar="NAME", help="Inline: a variable name; repeat for each."),
     ] = None,
 ) -> None:
     """Grade answers: answers files against the exercises, or one answer inline.
@@ -241,7 +261,7 @@ def check_command(
     raise typer.Exit(report.exit_code(min_score))
 
 
-@app.command("template")
+@app.command("template", short_help="Print an answers file to fill in.")
 def template_command(
     exercises: Annotated[
         Path | None,
@@ -283,7 +303,7 @@ homework_app = typer.Typer(
 app.add_typer(homework_app, name="homework")
 
 
-@homework_app.command("init")
+@homework_app.command("init", short_help="Create a homework repository graded in CI.")
 def homework_init_command(
     directory: Annotated[Path, typer.Argument(help="The folder to create.", show_default=False)],
     exercises: Annotated[
@@ -301,7 +321,11 @@ def homework_init_command(
     ] = None,
     min_score: Annotated[
         float | None,
-        typer.Option("--min-score", help="Points needed to pass. Default: 60% of the points."),
+        typer.Option(
+            "--min-score",
+            metavar="POINTS",
+            help="Points needed to pass. Default: 60% of the points.",
+        ),
     ] = None,
     install: Annotated[
         str | None,
@@ -350,7 +374,7 @@ ProgressFileOption = Annotated[
 ]
 
 
-@app.command("practice")
+@app.command("practice", short_help="Practise, with hints and steps on demand.")
 def practice_command(
     set_id: Annotated[
         str | None,
@@ -376,7 +400,7 @@ def practice_command(
         practice(set_id=set_id, exercise_id=exercise, exercises=exercises, progress=progress)
 
 
-@app.command("progress")
+@app.command("progress", short_help="Show your progress per set and rule.")
 def progress_command(
     exercises: ExerciseSourceOption = None,
     progress: ProgressFileOption = None,
@@ -402,7 +426,7 @@ def progress_command(
         make_console().print(progress_view(report, path), crop=False)  # a long path stays whole
 
 
-@app.command("reset")
+@app.command("reset", short_help="Forget your progress on one exercise or all.")
 def reset_command(
     exercise: Annotated[
         str | None,
@@ -439,7 +463,7 @@ def reset_command(
     typer.echo(f"Forgot {removed} records.")
 
 
-@app.command("list")
+@app.command("list", short_help="List the exercises and your status on each.")
 def list_command(
     set_id: Annotated[
         str | None,
@@ -469,7 +493,7 @@ def list_command(
         make_console().print(exercise_table(chosen, status))
 
 
-@app.command("show")
+@app.command("show", short_help="Show one exercise.")
 def show_command(
     exercise_id: Annotated[str, typer.Argument(metavar="ID", help="The exercise to show.")],
     exercises: ExerciseSourceOption = None,
@@ -485,12 +509,12 @@ def show_command(
     make_console().print(exercise_view(exercise))
 
 
-@app.command("validate")
+@app.command("validate", short_help="Check exercise files, for authors.")
 def validate_command(
     paths: Annotated[
         list[Path] | None,
         typer.Argument(
-            metavar="[PATH]...",
+            metavar="PATH",
             help="Exercise files or folders. Default: --exercises, $GRADTUTOR_EXERCISES, else "
             "the shipped curriculum.",
         ),
@@ -522,7 +546,7 @@ class ExplainFormat(str, Enum):
     latex = "latex"
 
 
-@app.command("explain")
+@app.command("explain", short_help="Explain a derivative step by step.")
 def explain_command(
     expression: Annotated[
         str | None,
@@ -545,7 +569,11 @@ def explain_command(
     ] = None,
     var: Annotated[
         list[str] | None,
-        typer.Option("--var", help="A variable name; repeat for each. Default: every free name."),
+        typer.Option(
+            "--var",
+            metavar="NAME",
+            help="A variable name; repeat for each. Default: every free name.",
+        ),
     ] = None,
     exercise: Annotated[
         str | None,

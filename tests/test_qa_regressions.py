@@ -135,3 +135,29 @@ def test_a_file_that_cannot_be_graded_is_named_on_one_unbroken_line(
     first = result.stderr.splitlines()[0]
     assert first.startswith(f"error: {broken}:3:1: malformed YAML")
     assert first.endswith("(while parsing a flow mapping)")
+
+
+def test_help_lists_every_command_untruncated_with_readable_option_values(
+    runner: CliRunner,
+) -> None:
+    import re
+
+    top = runner.invoke(app, ["--help"]).output
+    commands = top.split("Commands:")[1].splitlines()
+    assert all(not line.rstrip().endswith("...") for line in commands), top
+    python_types = re.compile(r"<(str|int|float|path|list\[[^\]]*\])>")
+    for command in [*(c.name for c in app.registered_commands), "homework init"]:
+        assert command is not None
+        output = runner.invoke(app, [*command.split(), "--help"]).output
+        options = [line for line in output.splitlines() if line.lstrip().startswith("-")]
+        assert not any(python_types.search(line) for line in options), (command, output)
+    assert "[[PATH]...]" not in runner.invoke(app, ["validate", "--help"]).output
+
+
+def test_a_formula_that_starts_with_a_minus_is_read_after_double_dash(
+    runner: CliRunner,
+) -> None:
+    assert "parse -- -2x" in runner.invoke(app, ["parse", "--help"]).output
+    result = runner.invoke(app, ["parse", "--", "-2x"])
+    assert result.exit_code == 0
+    assert "−2·x" in result.output
