@@ -182,6 +182,7 @@ class HelpShown:
 class AllFinished:
     total: int
     set_id: str | None
+    skipped: int = 0  # exercises left unfinished, skipped in this session: offered next time
 
 
 @dataclass(frozen=True)
@@ -276,6 +277,12 @@ class PracticeSession:
             collection.get_set(set_id).exercises if set_id is not None else collection.exercises
         )
         self._first = collection.get(exercise_id) if exercise_id is not None else None
+        if self._first is not None and self._first.id not in {e.id for e in self.scope}:
+            raise GradtutorError(
+                f"exercise {self._first.id} is not in set {set_id}",
+                f"it is in set {self._first.set}: leave out --set, or choose an exercise of "
+                f"{set_id} (gradtutor list --set {set_id})",
+            )
         self._threshold = struggle_threshold
         self._clock = clock
         self._started = clock()
@@ -361,7 +368,8 @@ class PracticeSession:
         ]
         if not unfinished:
             self._current = None
-            return [AllFinished(len(self.scope), self.set_id), *self.end("complete")]
+            skipped = sum(not progress[exercise.id].finished for exercise in self.scope)
+            return [AllFinished(len(self.scope), self.set_id, skipped), *self.end("complete")]
         choice, reason = unfinished[0], None
         for struggle in struggling_rules(self.collection.exercises, log, self._threshold):
             focus = [

@@ -161,3 +161,18 @@ def test_a_formula_that_starts_with_a_minus_is_read_after_double_dash(
     result = runner.invoke(app, ["parse", "--", "-2x"])
     assert result.exit_code == 0
     assert "−2·x" in result.output
+
+
+def test_practice_does_not_call_skipped_exercises_finished(runner: CliRunner, square: Path) -> None:
+    result = runner.invoke(app, ["practice", "--exercises", str(square)], input="skip\n")
+    assert result.exit_code == 0, result.output
+    assert "is finished" not in result.output
+    flowing = " ".join(result.output.split())
+    assert "0 of 1 finished, 1 skipped (offered again next session)" in flowing
+
+
+def test_practice_refuses_an_exercise_outside_the_chosen_set(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["practice", "--set", "sums", "--exercise", "chain-3-2x2-5"])
+    assert result.exit_code == 2
+    assert "exercise chain-3-2x2-5 is not in set sums" in result.stderr
+    assert "Exercise 0 of" not in result.output

@@ -263,9 +263,17 @@ def help_view(event: HelpShown) -> RenderableType:
 
 def all_finished_view(event: AllFinished) -> RenderableType:
     where = f" in set {event.set_id}" if event.set_id else ""
+    if event.skipped:
+        finished = event.total - event.skipped
+        headline = (
+            f"No more exercises{where} for this session: {finished} of {event.total} finished, "
+            f"{event.skipped} skipped (offered again next session)."
+        )
+    else:
+        headline = f"Every exercise{where} is finished ({event.total} of {event.total})."
     return Group(
         Text(""),
-        Text(f"Every exercise{where} is finished ({event.total} of {event.total}).", "bold"),
+        Text(headline, "bold"),
         Text("gradtutor progress shows your record; gradtutor reset --all starts over."),
     )
 
