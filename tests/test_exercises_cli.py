@@ -30,11 +30,14 @@ def test_list_prints_a_table(runner: CliRunner) -> None:
     result = runner.invoke(app, ["list", "--exercises", str(VALID)])
     assert result.exit_code == 0, result.output
     assert result.output == (
-        "id          title         set         asks          status\n"
-        "sum-xy      A sum         first       ∂f/∂x, ∂f/∂y  new   \n"
-        "log-x       A logarithm   first       ∂f/∂x         new   \n"
-        "product-xy  A product     second      ∂f/∂x, ∂f/∂y  new   \n"
-        "relu-x      ReLU          c-no-order  ∂f/∂x         new   \n"
+        "id           title         asks    status   \n"
+        "first:                                      \n"
+        "sum-xy       A sum         ∂x, ∂y  new      \n"
+        "log-x        A logarithm   ∂x      new      \n"
+        "second:                                     \n"
+        "product-xy   A product     ∂x, ∂y  new      \n"
+        "c-no-order:                                 \n"
+        "relu-x       ReLU          ∂x      new      \n"
     )
 
 

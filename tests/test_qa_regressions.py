@@ -176,3 +176,15 @@ def test_practice_refuses_an_exercise_outside_the_chosen_set(runner: CliRunner) 
     assert result.exit_code == 2
     assert "exercise chain-3-2x2-5 is not in set sums" in result.stderr
     assert "Exercise 0 of" not in result.output
+
+
+def test_list_keeps_titles_whole_and_statuses_visible_in_a_small_terminal(
+    runner: CliRunner,
+) -> None:
+    result = runner.invoke(app, ["list"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    assert "sum-three-variables" in result.output
+    assert "Constant factors in a sum" in result.output  # one line, not three
+    narrow = runner.invoke(app, ["list"], env={"COLUMNS": "70"})
+    rows = [line for line in narrow.output.splitlines() if line.startswith("sum-")]
+    assert rows and all(line.rstrip().endswith("new") for line in rows), narrow.output

@@ -29,16 +29,21 @@ def asked_in_full(exercise: Exercise) -> str:
 
 
 def exercise_table(exercises: Sequence[Exercise], status: Mapping[str, str] | None = None) -> Table:
-    """One row per exercise; with `status` (id -> word), a status column too."""
+    """One row per exercise under a row naming its set; with `status` (id -> word), a status
+    column too. Sets as rows and partials as `∂x, ∂y` leave the title room in 80 columns; ids
+    and statuses are never cut, even on a narrow terminal."""
     table = Table(box=None, pad_edge=False, header_style="bold")
     table.add_column("id", no_wrap=True)
     table.add_column("title", min_width=12)
-    table.add_column("set", no_wrap=True)
     table.add_column("asks")
     if status is not None:
-        table.add_column("status", no_wrap=True)
+        table.add_column("status", no_wrap=True, min_width=len("attempted"))
+    current_set = None
     for exercise in exercises:
-        row = [exercise.id, exercise.title, exercise.set, asked(exercise)]
+        if exercise.set != current_set:
+            current_set = exercise.set
+            table.add_row(Text(f"{exercise.set}:", style="bold"))
+        row = [exercise.id, exercise.title, ", ".join(f"∂{wrt}" for wrt in exercise.ask)]
         if status is not None:
             row.append(status.get(exercise.id, ""))
         table.add_row(*row)
