@@ -123,11 +123,17 @@ def parse_answers(text: str, file: str = "answers.yaml") -> AnswersFile:
             file, "an answers file is a mapping with an `answers:` key", root.start,
             "start with `answers:` and list exercise ids under it",
         )  # fmt: skip
-    return AnswersFile(file, _student(root), _entries(root, file, text.splitlines()))
+    return AnswersFile(file, _student(root, file), _entries(root, file, text.splitlines()))
 
 
-def _student(root: YamlMapping) -> str | None:
+def _student(root: YamlMapping, file: str) -> str | None:
     node = root.get("student")
+    if node is not None and not isinstance(node, YamlScalar):
+        # Dropped silently, the name would be missing from the gradebook and the variants.
+        raise AnswersFileError(
+            file, "`student:` should be a name, not a list or a mapping", node.start,
+            'write the name as text, e.g. student: "Ada Lovelace"',
+        )  # fmt: skip
     if isinstance(node, YamlScalar) and node.text.strip():
         return node.text.strip()
     return None

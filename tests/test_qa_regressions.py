@@ -188,3 +188,15 @@ def test_list_keeps_titles_whole_and_statuses_visible_in_a_small_terminal(
     narrow = runner.invoke(app, ["list"], env={"COLUMNS": "70"})
     rows = [line for line in narrow.output.splitlines() if line.startswith("sum-")]
     assert rows and all(line.rstrip().endswith("new") for line in rows), narrow.output
+
+
+def test_a_student_name_that_yaml_reads_as_a_list_is_reported_not_dropped(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    path = tmp_path / "answers.yaml"
+    path.write_text('student: [Ada, Lovelace]\nanswers:\n  sum-x-plus-y: {x: "1"}\n')
+    grades = tmp_path / "grades.csv"
+    result = runner.invoke(app, ["check", str(path), "--grades-csv", str(grades)])
+    assert result.exit_code == 2
+    assert f"{path}:1:10: `student:` should be a name" in result.stderr
+    assert "should be a name" in grades.read_text(encoding="utf-8")
