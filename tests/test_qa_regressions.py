@@ -200,3 +200,17 @@ def test_a_student_name_that_yaml_reads_as_a_list_is_reported_not_dropped(
     assert result.exit_code == 2
     assert f"{path}:1:10: `student:` should be a name" in result.stderr
     assert "should be a name" in grades.read_text(encoding="utf-8")
+
+
+def test_the_caret_stays_under_the_column_of_a_long_invalid_answer(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    path = tmp_path / "answers.yaml"
+    path.write_text(f'answers:\n  sum-x-plus-y:\n    x: "{"x+" * 150}$+1"\n', encoding="utf-8")
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    answer = next(index for index, line in enumerate(lines) if line.startswith("│ answer"))
+    shown, pointer = lines[answer], lines[answer + 1]
+    assert shown[pointer.index("^")] == "$"
+    assert max(len(line) for line in lines) <= 80

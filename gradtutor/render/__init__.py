@@ -22,16 +22,20 @@ def make_console(stderr: bool = False, plain: bool = False) -> Console:
 
 # A formula longer than this is shown as a window of it around the column pointed at.
 LONG_FORMULA = 200
-WINDOW_BEFORE, WINDOW_AFTER = 40, 30  # with the indent, within 80 columns
+WINDOW = 70  # with the indent and two ellipses, within 80 columns
 
 
-def caret_under(text: str, column: int, indent: str = "  ") -> Text:
-    """The formula with a caret under the 1-based column, for pointing at a problem."""
+def caret_under(text: str, column: int, indent: str = "  ", width: int = LONG_FORMULA) -> Text:
+    """The formula with a caret under the 1-based column, for pointing at a problem.
+
+    A formula longer than `width` characters is shown as a window around the column.
+    """
     flat = text.replace("\n", " ").replace("\t", " ")
     start, end = 0, len(flat)
-    if len(flat) > LONG_FORMULA:
-        start = max(0, min(column - 1, len(flat)) - WINDOW_BEFORE)
-        end = min(len(flat), start + WINDOW_BEFORE + WINDOW_AFTER)
+    if len(flat) > width:
+        window = min(width, WINDOW)
+        start = max(0, min(column - 1, len(flat)) - window * 4 // 7)
+        end = min(len(flat), start + window)
     before, after = ("…" if start > 0 else ""), ("…" if end < len(flat) else "")
     line = Text(indent + before + flat[start:end] + after)
     offset = len(before) + min(column - 1 - start, end - start)

@@ -8,7 +8,10 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from gradtutor.render import caret_under
 from gradtutor.report import FileFailure, Report, Result, Submission
+
+ANSWER_WIDTH = 60  # what fits beside the labels in a panel 80 columns wide
 
 VERDICT_STYLES = {
     "correct": "green",
@@ -80,10 +83,14 @@ def result_panel(result: Result) -> Panel:
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column()
     if result.answer is not None:
-        grid.add_row("answer", Text(result.answer))
-        if result.error_column is not None:
-            column = min(result.error_column, len(result.answer) + 1)
-            grid.add_row("", Text(" " * (column - 1) + "^", style="bold red"))
+        column = result.error_column
+        # With a caret: a window of a long answer, so that the caret stays under its column.
+        shown = (
+            Text(result.answer)
+            if column is None
+            else caret_under(result.answer, column, indent="", width=ANSWER_WIDTH)
+        )
+        grid.add_row("answer", shown)
     if result.read_as is not None:
         grid.add_row("read as", Text(result.read_as))
     grid.add_row("verdict", Text(result.message))
