@@ -601,10 +601,14 @@ def explain_command(
     if output is ExplainFormat.json:
         print_json(explanation.to_json())
     elif output is ExplainFormat.text:
-        from gradtutor.render import make_console
+        from gradtutor.render import make_console, print_trimmed
         from gradtutor.render.steps import explanation_view
 
-        make_console(plain=plain).print(explanation_view(explanation, plain))
+        view = explanation_view(explanation, plain)
+        if plain:
+            print_trimmed(make_console(plain=True), view)
+        else:
+            make_console().print(view)
     else:
         from gradtutor.export import document
 

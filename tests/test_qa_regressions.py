@@ -214,3 +214,10 @@ def test_the_caret_stays_under_the_column_of_a_long_invalid_answer(
     shown, pointer = lines[answer], lines[answer + 1]
     assert shown[pointer.index("^")] == "$"
     assert max(len(line) for line in lines) <= 80
+
+
+def test_explain_plain_output_carries_no_trailing_spaces(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["explain", "3*(2*x^2)^5", "--plain"])
+    assert result.exit_code == 0
+    assert "rest, ∂(c·u) = c·∂u." in result.output  # a wrapped line
+    assert all(line == line.rstrip() for line in result.output.splitlines())

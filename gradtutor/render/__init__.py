@@ -25,6 +25,14 @@ LONG_FORMULA = 200
 WINDOW = 70  # with the indent and two ellipses, within 80 columns
 
 
+def print_trimmed(console: Console, renderable: RenderableType) -> None:
+    """Print without the spaces Rich pads wrapped lines with: plain output for logs and diffs."""
+    with console.capture() as captured:
+        console.print(renderable)
+    console.file.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
+    console.file.flush()
+
+
 def caret_under(text: str, column: int, indent: str = "  ", width: int = LONG_FORMULA) -> Text:
     """The formula with a caret under the 1-based column, for pointing at a problem.
 
