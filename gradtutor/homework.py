@@ -202,11 +202,17 @@ def init_homework(
     selected = Collection(sets=chosen, source=collection.source)
     max_score = sum(exercise.max_points for exercise in selected.exercises)
     minimum = default_min_score(max_score) if min_score is None else min_score
-    if minimum < 0 or minimum > max_score:
+    if not 0 <= minimum <= max_score:  # NaN too: a workflow that could never pass
         raise HomeworkError(
             f"the minimum score {format_points(minimum)} is outside 0 to "
             f"{format_points(max_score)}",
             "give --min-score in points, at most the points of all exercises",
+        )
+    if install is not None and not install.isprintable():
+        # A line break would end the YAML line of the install step and break the CI file.
+        raise HomeworkError(
+            f"--install {install!r} holds a line break or another control character",
+            f"give one pip requirement on one line, e.g. --install '{default_install()}'",
         )
     arguments = check_arguments(minimum)
     fills = {

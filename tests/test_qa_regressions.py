@@ -221,3 +221,20 @@ def test_explain_plain_output_carries_no_trailing_spaces(runner: CliRunner) -> N
     assert result.exit_code == 0
     assert "rest, ∂(c·u) = c·∂u." in result.output  # a wrapped line
     assert all(line == line.rstrip() for line in result.output.splitlines())
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--min-score", "nan"], "the minimum score nan is outside 0 to"),
+        (["--install", "gradtutor\n  evil: true"], "holds a line break"),
+    ],
+)
+def test_homework_init_refuses_options_that_would_write_a_broken_workflow(
+    runner: CliRunner, tmp_path: Path, option: list[str], message: str
+) -> None:
+    target = tmp_path / "week-1"
+    result = runner.invoke(app, ["homework", "init", str(target), "--set", "sums", *option])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert not target.exists()
