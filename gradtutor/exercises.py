@@ -449,8 +449,12 @@ def load_paths(paths: Sequence[Path]) -> _Loaded:
     Raises `UnreadableExercises` for a path that is missing or not text.
     """
     loaded = _Loaded([], [])
+    seen: set[Path] = set()
     for path in paths:
         for file in exercise_files(path):
+            if file.resolve() in seen:
+                continue  # named twice (a.yaml and its folder): not a duplicate of itself
+            seen.add(file.resolve())
             read, problems = _load_file(file)
             loaded.problems.extend(sorted(problems, key=lambda p: (p.line, p.column)))
             if read is not None:
@@ -976,7 +980,7 @@ def validate_paths(
         for exercise in read.set.exercises:
             node = read.nodes[exercise.id]
             problems.extend(_numeric_problems(exercise, node, read.file, seed, samples))
-    files = sum(len(exercise_files(path)) for path in paths)
+    files = len({file.resolve() for path in paths for file in exercise_files(path)})
     exercises = sum(len(read.set.exercises) for read in loaded.sets)
     return Validation(problems, files, len(loaded.sets), exercises)
 

@@ -238,3 +238,9 @@ def test_homework_init_refuses_options_that_would_write_a_broken_workflow(
     assert result.exit_code == 2
     assert message in result.stderr
     assert not target.exists()
+
+
+def test_a_file_named_twice_is_validated_once(runner: CliRunner, square: Path) -> None:
+    result = runner.invoke(app, ["validate", str(square), str(square.parent), str(square)])
+    assert result.exit_code == 0, result.output
+    assert "ok: checked 1 exercise in 1 set (1 file), no problems" in result.output
