@@ -29,6 +29,7 @@ from gradtutor.expr import (
     Neg,
     Node,
     Var,
+    substitute,
     to_ascii,
     to_pretty,
     variables_of,
@@ -36,7 +37,6 @@ from gradtutor.expr import (
 )
 from gradtutor.steps import derive, left_chain
 from gradtutor.symbolic import symbol, to_sympy
-from gradtutor.tidy import substitute
 
 Value = Any  # a SymPy number
 

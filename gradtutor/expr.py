@@ -10,7 +10,7 @@ and `to_pretty` writes unicode for people (`15·(2·x²)⁴·4·x`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Literal
@@ -128,6 +128,25 @@ def walk(node: Node) -> Iterator[Node]:
 def variables_of(node: Node) -> list[str]:
     """The variable names of a tree, in order of first appearance."""
     return list(dict.fromkeys(n.name for n in walk(node) if isinstance(n, Var)))
+
+
+def substitute(node: Node, replacements: Mapping[str, Node]) -> Node:
+    """The tree with each variable named in `replacements` replaced by its tree."""
+    match node:
+        case Var(name) if name in replacements:
+            return replacements[name]
+        case Neg(operand):
+            return Neg(substitute(operand, replacements))
+        case BinOp(op, left, right):
+            return BinOp(
+                op, substitute(left, replacements), substitute(right, replacements), node.implicit
+            )
+        case Call(func, args):
+            return Call(func, tuple(substitute(arg, replacements) for arg in args))
+        case Indicator(Compare(op, left, right)):
+            condition = Compare(op, substitute(left, replacements), substitute(right, replacements))
+            return Indicator(condition, node.bracket)
+    return node
 
 
 def has_kink(node: Node) -> bool:

@@ -12,8 +12,19 @@ from collections.abc import Callable
 from typing import Any
 
 from gradtutor.errors import GradtutorError
-from gradtutor.expr import BinOp, Call, Compare, Const, Indicator, Neg, Node, Var, to_pretty, walk
-from gradtutor.tidy import substitute
+from gradtutor.expr import (
+    BinOp,
+    Call,
+    Compare,
+    Const,
+    Indicator,
+    Neg,
+    Node,
+    Var,
+    substitute,
+    to_pretty,
+    walk,
+)
 
 _SIMPLIFY_OPS_LIMIT = 200  # sympy.simplify is slow on large results; beyond this, collect only
 # Functions SymPy would rewrite into something longer (σ(u) becomes 1/(1 + e^(−u))): while

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from fractions import Fraction
 
-from gradtutor.expr import BinOp, Call, Compare, Indicator, Neg, Node, Num, Var, number
+from gradtutor.expr import BinOp, Compare, Indicator, Neg, Node, Num, number
 
 
 def numeric_value(node: Node) -> Fraction | None:
@@ -220,25 +220,6 @@ def shifted_exponent(exponent: Node, by: int) -> Node:
 def indicator(op: str, left: Node, right: Node) -> Indicator:
     assert op in (">", ">=", "<", "<=")
     return Indicator(Compare(op, left, right))  # type: ignore[arg-type]
-
-
-def substitute(node: Node, replacements: dict[str, Node]) -> Node:
-    """`node` with each named variable replaced by a tree."""
-    match node:
-        case Var(name):
-            return replacements.get(name, node)
-        case Neg(operand):
-            return Neg(substitute(operand, replacements))
-        case BinOp(op, left, right):
-            return BinOp(
-                op, substitute(left, replacements), substitute(right, replacements), node.implicit
-            )
-        case Call(func, args):
-            return Call(func, tuple(substitute(a, replacements) for a in args))
-        case Indicator(Compare(op, left, right)):
-            changed = Compare(op, substitute(left, replacements), substitute(right, replacements))
-            return Indicator(changed, node.bracket)
-    return node
 
 
 def times(factors: Sequence[Node]) -> Node:

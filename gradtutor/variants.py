@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from gradtutor.expr import BinOp, Call, Compare, Indicator, Neg, Node, Num, Var, number, to_ascii
+from gradtutor.expr import Neg, Node, Num, number, substitute, to_ascii
 from gradtutor.parser import parse
 
 if TYPE_CHECKING:
@@ -90,26 +90,10 @@ def literal(value: int) -> Node:
     return Neg(number(-value)) if value < 0 else Num(Fraction(value), str(value))
 
 
-def substitute(node: Node, values: Mapping[str, int]) -> Node:
-    """The tree with each parameter's variable node replaced by its value."""
-    match node:
-        case Var(name) if name in values:
-            return literal(values[name])
-        case Neg(operand):
-            return Neg(substitute(operand, values))
-        case BinOp(op, left, right):
-            return BinOp(op, substitute(left, values), substitute(right, values), node.implicit)
-        case Call(func, args):
-            return Call(func, tuple(substitute(arg, values) for arg in args))
-        case Indicator(Compare(op, left, right)):
-            condition = Compare(op, substitute(left, values), substitute(right, values))
-            return Indicator(condition, node.bracket)
-    return node
-
-
 def instantiate(template: str, variables: Sequence[str], values: Mapping[str, int]) -> Node:
     """The tree of a parameterised function with `values` in place of its parameters."""
-    return substitute(parse(template, [*variables, *values]), values)
+    literals = {name: literal(value) for name, value in values.items()}
+    return substitute(parse(template, [*variables, *values]), literals)
 
 
 def with_values(exercise: Exercise, values: Mapping[str, int]) -> Exercise:
