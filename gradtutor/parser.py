@@ -68,12 +68,14 @@ _CHARACTER_ADVICE = {
     "#": "comments are not part of a formula; remove everything from # on",
     "=": "type only the right-hand side, for example 2*x rather than df/dx = 2*x",
     ";": "type one formula only",
-    "\\": "a formula is one line; remove the backslash",
+    "\\": "gradtutor reads plain formulas, not LaTeX: write sqrt(x), 1/x, sin(x), x*y",
     "{": "use ( ) for grouping",
     "}": "use ( ) for grouping",
     "|": "write abs(x) for |x|",
     "!": "factorials are not part of the math input language",
-    "'": "quotes are not needed; type the formula itself",
+    "'": "type the formula itself: no quotes, and no prime (f') notation",
+    "′": "type the derivative's formula itself, not f′ notation",
+    "∂": "type only the derivative's formula, for example 2*x rather than ∂f/∂x = 2*x",
     '"': "quotes are not needed; type the formula itself",
     ".": "a decimal point must belong to a number, as in 0.5",
     ":": "type a formula, not a program",
@@ -192,8 +194,22 @@ def _function_prefix(name: str) -> str | None:
 def _did_you_mean(name: str, options: Sequence[str]) -> str | None:
     import difflib
 
+    same_letters = [option for option in options if option.lower() == name.lower()]
+    if same_letters:  # names are case-sensitive: `X` for `x`
+        return same_letters[0]
     close = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
     return close[0] if close else None
+
+
+def _digits_split(name: str, pieces: Sequence[str]) -> str | None:
+    """`x*2*y` for `x2y` when the letters alone are declared names: a digit glued to a name."""
+    parts = [p for p in re.split(r"(\d+)", name) if p]
+    if len(parts) < 2 or not any(p.isdigit() for p in parts):
+        return None
+    readings = [p if p.isdigit() else _split_name(p, pieces, limit=2) for p in parts]
+    if any(not isinstance(r, str) and len(r) != 1 for r in readings):
+        return None
+    return "*".join(r if isinstance(r, str) else "*".join(r[0]) for r in readings)
 
 
 def _list_names(names: Sequence[str]) -> str:
@@ -535,8 +551,17 @@ class _Parser:
             raise self.unknown_function(token)
         self.refuse_function_prefix(token)
         known = f"the variables here are {_list_names(self.declared) or 'none'}"
+        glued = _digits_split(token.text, [*self.declared, *self.constants])
         suggestion = _did_you_mean(token.text, [*self.declared, *self.constants])
-        hint = f"did you mean {suggestion}? ({known})" if suggestion else known
+        if glued:
+            hint = (
+                f"a digit after a letter belongs to the name; did you mean {glued}? A power is "
+                f"written with ^, as in x^2 ({known})"
+            )
+        elif suggestion:
+            hint = f"did you mean {suggestion}? ({known})"
+        else:
+            hint = known
         raise ParseError(f"unknown variable '{token.text}'", token.column, hint)
 
     def refuse_function_prefix(self, token: Token) -> None:
@@ -554,6 +579,9 @@ class _Parser:
         suggestion = _did_you_mean(token.text, [*FUNCTIONS, *FUNCTION_ALIASES])
         known = f"known functions: {KNOWN_FUNCTIONS_TEXT}"
         hint = f"did you mean {suggestion}? {known}" if suggestion else known
+        base = re.fullmatch(r"(?:log|ln)_?(\d+)", token.text)
+        if base:  # log10, log2: the language has the natural logarithm only
+            hint = f"write log(x)/log({base.group(1)}) for the base-{base.group(1)} logarithm"
         return ParseError(f"unknown function '{token.text}'", token.column, hint)
 
     def call(self, function: str, token: Token) -> Node:

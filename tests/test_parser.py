@@ -185,6 +185,13 @@ ERRORS = [
     ("df/dx = 2x", None, 7, "'='", "right-hand side"),
     ("x.y", None, 2, "'.'", None),
     ("x!", None, 2, "'!'", None),
+    ("x2", XY, 1, "unknown variable 'x2'", "x*2"),
+    ("3x2y", XY, 2, "unknown variable 'x2y'", "x*2*y"),
+    ("X", XY, 1, "unknown variable 'X'", "did you mean x?"),
+    ("log10(x)", XY, 1, "unknown function 'log10'", "log(x)/log(10)"),
+    ("\\frac{1}{x}", XY, 1, "'\\'", "not LaTeX"),
+    ("x'", XY, 2, "unexpected character", "prime"),
+    ("∂f/∂x", XY, 1, "'∂'", "derivative's formula"),
 ]
 
 
