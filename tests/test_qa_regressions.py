@@ -244,3 +244,58 @@ def test_a_file_named_twice_is_validated_once(runner: CliRunner, square: Path) -
     result = runner.invoke(app, ["validate", str(square), str(square.parent), str(square)])
     assert result.exit_code == 0, result.output
     assert "ok: checked 1 exercise in 1 set (1 file), no problems" in result.output
+
+
+def _powers(count: int) -> str:
+    """An exercise file of `count` small exercises; the first asks for two partials."""
+    exercises = [
+        f"  - id: power-{n}\n    title: Power {n}\n    prompt: Differentiate.\n"
+        f"    function: x^{n + 1}{' y' if n == 1 else ''}\n"
+        for n in range(1, count + 1)
+    ]
+    return "title: Powers\nexercises:\n" + "".join(exercises)
+
+
+def test_check_sums_up_missing_answers_in_one_line(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("powers.yaml").write_text(_powers(8), encoding="utf-8")
+    answers = "answers:\n  power-3: {x: 4x^3}\n  power-4: {x: 5x}\n"
+    Path("answers.yaml").write_text(answers, encoding="utf-8")
+    result = runner.invoke(app, ["check", "answers.yaml", "--exercises", "powers.yaml"])
+    assert result.exit_code == 1, result.output
+    lines = [line.rstrip() for line in result.stdout.splitlines()]
+    assert lines[:12] == [
+        "answers.yaml",
+        "",
+        "  exercise   variable   verdict     points",
+        " ──────────────────────────────────────────",
+        "  power-3    x          correct        1/1",
+        "  power-4    x          incorrect      0/1",
+        "",
+        "  total                                1/9",
+        "",
+        "missing: 7 partials of 6 exercises — power-1 (∂x, ∂y), power-2 (∂x), power-5",
+        "(∂x), power-6 (∂x), power-7 (∂x), power-8 (∂x)",
+        "╭─ power-4 ∂/∂x (line 3): incorrect ───────────────────────────────────────────╮",
+    ]
+
+
+def test_check_of_an_untouched_template_lists_no_missing_rows(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    exercises = tmp_path / "powers.yaml"
+    exercises.write_text(_powers(9), encoding="utf-8")
+    template = tmp_path / "answers.yaml"
+    made = runner.invoke(app, ["template", "--exercises", str(exercises), "-o", str(template)])
+    assert made.exit_code == 0, made.output
+    result = runner.invoke(app, ["check", str(template), "--exercises", str(exercises)])
+    assert result.exit_code == 1, result.output
+    text = " ".join(result.stdout.split())
+    assert "total 0/10" in text
+    assert " missing 0/1" not in text
+    assert text.endswith(
+        "missing: 10 partials of 9 exercises — power-1 (∂x, ∂y), power-2 (∂x), power-3 (∂x), "
+        "power-4 (∂x), power-5 (∂x), power-6 (∂x) and 3 more exercises"
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich import box
 from rich.console import Group, RenderableType
 from rich.panel import Panel
@@ -12,6 +14,7 @@ from gradtutor.render import caret_under
 from gradtutor.report import FileFailure, Report, Result, Submission
 
 ANSWER_WIDTH = 60  # what fits beside the labels in a panel 80 columns wide
+MISSING_SHOWN = 6  # exercises named in the line of missing answers; the rest are counted
 
 VERDICT_STYLES = {
     "correct": "green",
@@ -43,21 +46,40 @@ def failures_view(report: Report) -> RenderableType:
 
 def submission_view(submission: Submission, *, explain_correct: bool = False) -> RenderableType:
     parts: list[RenderableType] = [results_table(submission)]
+    missing = [r for r in submission.results if r.verdict == "missing"]
+    if missing:
+        parts.append(missing_line(missing))
     for result in submission.results:
         if result.verdict in ("incorrect", "invalid") or (
             explain_correct and result.verdict == "correct"
         ):
             parts.append(result_panel(result))
-    missing = [r for r in submission.results if r.verdict == "missing"]
-    if missing:
-        names = ", ".join(f"{r.exercise} ∂/∂{r.wrt}" for r in missing[:8])
-        more = f" and {len(missing) - 8} more" if len(missing) > 8 else ""
-        parts.append(Text.assemble(("missing: ", "bold"), names + more))
     return Group(*parts)
 
 
+def _count(number: int, thing: str) -> str:
+    return f"{number} {thing}{'s' * (number != 1)}"
+
+
+def missing_line(missing: Sequence[Result]) -> Text:
+    """The unanswered partials in one line, by exercise: a fresh template has a hundred."""
+    by_exercise: dict[str, list[str]] = {}
+    for result in missing:
+        by_exercise.setdefault(result.exercise, []).append(f"∂{result.wrt}")
+    named = [
+        f"{exercise} ({', '.join(partials)})"
+        for exercise, partials in list(by_exercise.items())[:MISSING_SHOWN]
+    ]
+    left = len(by_exercise) - len(named)
+    listed = ", ".join(named) + (f" and {_count(left, 'more exercise')}" if left else "")
+    counts = f"{_count(len(missing), 'partial')} of {_count(len(by_exercise), 'exercise')}"
+    return Text.assemble(("missing: ", "bold"), f"{counts} — {listed}")
+
+
 def results_table(submission: Submission) -> Table:
+    """A row per answer given; the missing ones are summed up below it (`missing_line`)."""
     title = submission.file + (f" ({submission.student})" if submission.student else "")
+    answered = [result for result in submission.results if result.verdict != "missing"]
     table = Table(title=Text(title), box=box.SIMPLE_HEAD, show_footer=True, title_justify="left")
     table.add_column("exercise", footer="total")
     table.add_column("variable")
@@ -67,7 +89,7 @@ def results_table(submission: Submission) -> Table:
         justify="right",
         footer=f"{points_text(submission.score)}/{points_text(submission.max_score)}",
     )
-    for result in submission.results:
+    for result in answered:
         table.add_row(
             Text(result.exercise),
             Text(result.wrt),
