@@ -9,9 +9,10 @@ answers:
 ```
 
 Each answer is the raw text of its YAML scalar (`x: 1.0`, `x: no`, `x: 0x10` arrive as written),
-with its line. What cannot be an answer (a list or mapping, as an unquoted `[x > y]` becomes) is
-kept as an entry with a problem, so that the report names it on its line; nothing is dropped. Only
-a file that cannot be read as an answers file at all raises `AnswersFileError` (exit 2).
+with its line; an empty value or a plain null (`x: ~`, `x: null`) is an answer not given. What
+cannot be an answer (a list or mapping, as an unquoted `[x > y]` becomes) is kept as an entry with
+a problem, so that the report names it on its line; nothing is dropped. Only a file that cannot be
+read as an answers file at all raises `AnswersFileError` (exit 2).
 Matching entries with exercises is the grader's work (`gradtutor.check.grade_submission`).
 """
 
@@ -134,7 +135,7 @@ def _student(root: YamlMapping, file: str) -> str | None:
             file, "`student:` should be a name, not a list or a mapping", node.start,
             'write the name as text, e.g. student: "Ada Lovelace"',
         )  # fmt: skip
-    if isinstance(node, YamlScalar) and node.text.strip():
+    if isinstance(node, YamlScalar) and not _is_blank(node):
         return node.text.strip()
     return None
 
@@ -208,9 +209,17 @@ def _source(lines: list[str], start: Mark, end: Mark) -> str | None:
     return lines[start.line - 1][start.column - 1 : end.column - 1].replace('"', "'")
 
 
+def _is_blank(scalar: YamlScalar) -> bool:
+    """An empty value, or YAML's null written plain (`~`, `null`): nothing was written there.
+
+    Quoted, `"~"` is text like any other, and reaches the checker as written.
+    """
+    return not scalar.text.strip() or (scalar.style is None and scalar.value is None)
+
+
 def _answer(exercise: str, wrt: str | None, scalar: YamlScalar) -> AnswerEntry:
     # An empty value (as a template leaves it) is an answer not given yet.
-    text = scalar.text if scalar.text.strip() else None
+    text = None if _is_blank(scalar) else scalar.text
     return AnswerEntry(exercise, wrt, text, scalar.start.line, scalar=scalar)
 
 

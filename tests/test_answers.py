@@ -55,9 +55,18 @@ def test_a_block_scalar_keeps_its_text() -> None:
     }
 
 
-@pytest.mark.parametrize("value", ["", "''", '""'])
+@pytest.mark.parametrize("value", ["", "''", '""', "~", "null", "NULL"])
 def test_an_empty_value_is_an_answer_not_given(value: str) -> None:
     assert entries(f"answers:\n  e:\n    x: {value}\n") == {("e", "x"): (None, 3)}
+
+
+@pytest.mark.parametrize("value", ["'~'", '"null"'])
+def test_a_quoted_null_is_text_as_written(value: str) -> None:
+    assert entries(f"answers:\n  e:\n    x: {value}\n") == {("e", "x"): (value[1:-1], 3)}
+
+
+def test_a_null_student_is_no_student() -> None:
+    assert parse_answers("student: ~\nanswers:\n  e: {x: '1'}\n").student is None
 
 
 def test_a_list_is_refused_on_its_line_with_the_advice_to_quote_it() -> None:

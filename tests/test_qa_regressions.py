@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -299,3 +300,21 @@ def test_check_of_an_untouched_template_lists_no_missing_rows(
         "missing: 10 partials of 9 exercises — power-1 (∂x, ∂y), power-2 (∂x), power-3 (∂x), "
         "power-4 (∂x), power-5 (∂x), power-6 (∂x) and 3 more exercises"
     )
+
+
+def test_a_null_answer_is_missing_not_an_unreadable_formula(
+    runner: CliRunner, square: Path, tmp_path: Path
+) -> None:
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("answers:\n  square:\n    x: ~\n", encoding="utf-8")
+    result = runner.invoke(app, ["check", str(answers), "--exercises", str(square)])
+    assert result.exit_code == 1, result.output
+    (graded,) = json.loads(
+        runner.invoke(
+            app, ["check", str(answers), "--exercises", str(square), "--format", "json"]
+        ).stdout
+    )["submissions"]
+    assert [(r["verdict"], r["answer"], r["line"]) for r in graded["results"]] == [
+        ("missing", None, 3)
+    ]
+    assert "invalid" not in result.stdout
