@@ -41,7 +41,7 @@ from gradtutor.context import (
 )
 from gradtutor.diagnose import diagnose
 from gradtutor.errors import GradtutorError, ParseError
-from gradtutor.exact import compare_at
+from gradtutor.exact import compare_at, difference_at
 from gradtutor.expr import Node, to_ascii, to_pretty
 from gradtutor.numeric import Array, evaluate, evaluate_precise
 from gradtutor.parser import parse
@@ -425,6 +425,31 @@ class _Decider:
                 return recheck.counterexample
         return None
 
+    def counterexample_text(self, counterexample: Counterexample) -> str:
+        """The two values with just enough digits to differ; past float64, the difference."""
+        where = _point_text(counterexample.point)
+        expected, got = _pair_text(counterexample.expected, counterexample.got)
+        if counterexample.got is None:
+            return f"your answer is undefined at {where}, where the derivative is {expected}"
+        if expected != got:
+            return f"at {where} the derivative is {expected} but your answer gives {got}"
+        # Equal as doubles (2x + 1e-30 against 2x): only high precision sees the difference.
+        shown = _value_text(counterexample.expected)
+        reference = self.context.reference_tree
+        gap = (
+            None if reference is None else difference_at(self.tree, reference, counterexample.point)
+        )
+        if gap is None:
+            return (
+                f"at {where} the derivative is {shown} and your answer differs from it beyond "
+                "17 significant digits"
+            )
+        more = "more" if gap > 0 else "less"
+        return (
+            f"at {where} the derivative is {shown} but your answer gives {abs(gap):.6g} {more} "
+            "(a difference past float64 precision)"
+        )
+
     def anywhere(self) -> Counterexample | None:
         samples = self.context.samples
         if samples.size == 0:
@@ -489,14 +514,7 @@ class _Decider:
     ) -> Decision:
         message = "Incorrect"
         if counterexample is not None:
-            where = _point_text(counterexample.point)
-            expected, got = _pair_text(counterexample.expected, counterexample.got)
-            if counterexample.got is None:
-                message += (
-                    f": your answer is undefined at {where}, where the derivative is {expected}."
-                )
-            else:
-                message += f": at {where} the derivative is {expected} but your answer gives {got}."
+            message += f": {self.counterexample_text(counterexample)}."
         else:
             message += ": SymPy shows it differs from the derivative by a nonzero constant."
         if check is not None and check.result == "agree":
@@ -540,12 +558,19 @@ def _float(value: float) -> float | None:
 
 
 def _pair_text(expected: float | None, got: float | None) -> tuple[str, str]:
-    """Both values with just enough digits (6 to 17) to show that they differ."""
-    for digits in (6, 9, 12, 17):
-        texts = tuple("undefined" if v is None else f"{v:.{digits}g}" for v in (expected, got))
+    """Both values with 6 significant digits, or just enough more (up to 17) to differ.
+
+    Two doubles that are not equal always differ at 17 digits; equal ones stay equal.
+    """
+    for digits in range(6, 18):
+        texts = (_value_text(expected, digits), _value_text(got, digits))
         if texts[0] != texts[1]:
             break
-    return texts[0], texts[1]
+    return texts
+
+
+def _value_text(value: float | None, digits: int = 6) -> str:
+    return "undefined" if value is None else f"{value:.{digits}g}"
 
 
 def _point_text(point: dict[str, float]) -> str:

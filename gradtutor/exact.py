@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 
 from gradtutor.context import magnitude_tree
-from gradtutor.expr import Node
+from gradtutor.expr import BinOp, Node
 from gradtutor.numeric import evaluate_precise
 
 PRECISIONS = (40, 80, 160, 320)
@@ -81,3 +81,26 @@ def _settle(
     if difference <= 4 * EPS * size + 2 * noise and noise <= SETTLED_NOISE * (1.0 + size):
         return Settled("equal", answer, reference)
     return None
+
+
+def difference_at(answer: Node, reference: Node, point: Mapping[str, float]) -> float | None:
+    """answer − reference at `point`, computed in rising precision until it stops moving.
+
+    For a difference that float64 cannot show (2x + 1e-30 against 2x: both round to the same
+    double), so that a message can state it. None where it is undefined or never settles.
+    """
+    gap = BinOp("-", answer, reference)
+    previous = evaluate_precise(gap, point, PRECISIONS[0])
+    for digits in PRECISIONS[1:]:
+        current = evaluate_precise(gap, point, digits)
+        if _steady(previous, current):
+            return current
+        previous = current
+    return None
+
+
+def _steady(previous: float | None, current: float | None) -> bool:
+    """Whether a nonzero value kept its first six digits from one precision to the next."""
+    if previous is None or current is None or current == 0:
+        return False
+    return abs(current - previous) <= 1e-6 * abs(current)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -400,3 +401,49 @@ def test_the_tie_examples_through_the_cli(
     report = json.loads(result.stdout)
     verdict = report["submissions"][0]["results"][0]["verdict"]
     assert verdict == ("correct" if exit_code == 0 else "incorrect")
+
+
+# --- what an incorrect verdict says ---------------------------------------------------------------
+
+def _digits(value: str) -> int:
+    """Significant digits of a printed number (without exponent)."""
+    return len(value.split("e")[0].replace("-", "").replace(".", "").lstrip("0"))
+
+
+VALUES = re.compile(r"the derivative is (\S+) but your answer gives (\S+?)\.?(?= |$)")
+
+
+@pytest.mark.parametrize(
+    ("function", "answer", "shown"),
+    [
+        # equal as doubles: the difference, found in high precision, is stated instead
+        ("x^2", "2x + 1e-30", "1e-30 more"),
+        ("x^2", "2x - 1e-30", "1e-30 less"),
+        ("1e20*x^2", "2e20*x + 1", "1 more"),
+        # close doubles: just enough digits to tell them apart
+        ("x^2", "2x + 1e-9", None),
+        ("x^2", "2x + 1e-14", None),
+        ("x^3", "3x^2 + 1", None),
+    ],
+)
+def test_a_counterexample_never_shows_two_identical_values(
+    function: str, answer: str, shown: str | None
+) -> None:
+    result = check_answer(exercise_from_function(function, "x"), "x", answer)
+    assert result.verdict == "incorrect"
+    found = VALUES.search(result.message)
+    assert found is not None, result.message
+    expected, got = found.groups()
+    assert expected != got, result.message
+    if shown is None:
+        assert float(expected) != float(got), result.message
+        assert min(_digits(expected), _digits(got)) >= 6
+    else:
+        assert f"gives {shown} (a difference past float64 precision)" in result.message
+
+
+def test_a_counterexample_has_six_digits_when_they_are_enough() -> None:
+    result = check_answer(exercise_from_function("x^3", "x"), "x", "3x^2 + 1")
+    found = VALUES.search(result.message)
+    assert found is not None, result.message
+    assert all(_digits(value) <= 6 for value in found.groups()), result.message
