@@ -780,14 +780,22 @@ def run_check(
     seed: int = 0,
     timeout: float = DEFAULT_TIMEOUT,
     jobs: int = 1,
+    min_score: float | None = None,
 ) -> Report:
     """`gradtutor check`: answers files against a collection, or one inline answer.
 
     `jobs` > 1 grades the files in that many worker processes (`gradtutor.grading`).
+    `min_score` is only validated here (the caller passes it to `Report.exit_code`).
 
     Raises `GradtutorError` (exit 2) for a request that cannot run: no input, both kinds of
-    input, a negative seed or timeout, exercises that cannot be loaded.
+    input, a negative seed or timeout, a minimum score that is negative or not a number,
+    exercises that cannot be loaded.
     """
+    if min_score is not None and not 0 <= min_score < math.inf:  # NaN fails every comparison
+        raise GradtutorError(
+            f"--min-score must be a number of points, 0 or more, not {min_score:g}",
+            "e.g. --min-score 7.5 passes every submission that scores at least 7.5 points",
+        )
     if seed < 0:
         raise GradtutorError(f"--seed must be 0 or more, not {seed}")
     if not timeout > 0:

@@ -235,7 +235,7 @@ def check_command(
     with reported_errors(function):
         report = run_check(
             answers or [], exercises=exercises, function=function, wrt=wrt, answer=answer,
-            variables=var, seed=seed, timeout=timeout, jobs=jobs,
+            variables=var, seed=seed, timeout=timeout, jobs=jobs, min_score=min_score,
         )  # fmt: skip
         inline = function is not None or answer is not None
         data = report_data(report, reveal=reveal, exercises=exercises, inline=inline)

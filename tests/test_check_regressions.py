@@ -17,9 +17,10 @@ from typer.testing import CliRunner
 import gradtutor.grading
 from gradtutor import symbolic_check
 from gradtutor.budget import Budget
-from gradtutor.check import check_answer, clear_caches, decide, grade_files
+from gradtutor.check import check_answer, clear_caches, decide, grade_files, run_check
 from gradtutor.cli import app
 from gradtutor.context import ExerciseSpec, context_for
+from gradtutor.errors import GradtutorError
 from gradtutor.exercises import exercise_from_function, load_collection
 from gradtutor.grading import grade_files_parallel
 from gradtutor.parser import parse
@@ -405,6 +406,7 @@ def test_the_tie_examples_through_the_cli(
 
 # --- what an incorrect verdict says ---------------------------------------------------------------
 
+
 def _digits(value: str) -> int:
     """Significant digits of a printed number (without exponent)."""
     return len(value.split("e")[0].replace("-", "").replace(".", "").lstrip("0"))
@@ -447,3 +449,26 @@ def test_a_counterexample_has_six_digits_when_they_are_enough() -> None:
     found = VALUES.search(result.message)
     assert found is not None, result.message
     assert all(_digits(value) <= 6 for value in found.groups()), result.message
+
+
+# --- the request ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["nan", "-1", "-0.5", "inf", "-inf"])
+def test_a_min_score_that_no_submission_could_meet_sensibly_is_refused(
+    runner: CliRunner, value: str
+) -> None:
+    args = ["check", "--function", "x^2", "--wrt", "x", "--answer", "2x", f"--min-score={value}"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "--min-score must be a number of points, 0 or more" in result.stderr
+    with pytest.raises(GradtutorError, match="--min-score"):
+        run_check([], function="x^2", wrt="x", answer="2x", min_score=float(value))
+
+
+@pytest.mark.parametrize(("value", "answer", "exit_code"), [("0", "3x", 0), ("1", "3x", 1)])
+def test_a_valid_min_score_still_decides_the_exit_code(
+    runner: CliRunner, value: str, answer: str, exit_code: int
+) -> None:
+    args = ["check", "--function", "x^2", "--wrt", "x", "--answer", answer, "--min-score", value]
+    assert runner.invoke(app, args).exit_code == exit_code
