@@ -57,8 +57,14 @@ COMMANDS: dict[str, str] = {
 }
 
 
-# `hint 2` (or `? 2`): a hint by its number, as a diagnosis may point at one.
-HINT_NUMBER = re.compile(r"(?:hint|\?)\s*(\d{1,3})")
+# A line that starts with a command word, and what follows it. Such a line is never read as
+# math (`hint two` is not a product of unknown variables) unless the word is a declared variable.
+COMMAND_LINE = re.compile(
+    r"(hint|\?|steps|skip|next|help|quit|exit)(?![^\W\d])\s*(.*)", re.IGNORECASE | re.DOTALL
+)
+# `hint 2` (or `? 2`, `hint2`): a hint by its number, as a diagnosis may point at one.
+HINT_NUMBER = re.compile(r"\d{1,3}")
+NAME = re.compile(r"[^\W\d]\w*")
 
 
 class Phase(Enum):
@@ -128,6 +134,17 @@ class NoMoreHints:
     exercise: Exercise
     total: int
     asked: int | None = None  # the number asked for (`hint 5`), when one was
+
+
+@dataclass(frozen=True)
+class CommandMisused:
+    """A command word followed by something it does not take (`hint two`, `skip it`)."""
+
+    exercise: Exercise
+    word: str  # the command word as typed, lower-cased (`?`, `hint`, `exit`, ...)
+    argument: str  # what followed it
+    takes_number: bool  # a hint by its number is the only argument any command takes
+    hints: int  # how many hints the exercise has
 
 
 @dataclass(frozen=True)
@@ -207,6 +224,7 @@ Event = (
     | CheckFailed
     | HintShown
     | NoMoreHints
+    | CommandMisused
     | StepsShown
     | StepsUnavailable
     | PartialSolved
@@ -323,12 +341,15 @@ class PracticeSession:
         if self.phase is Phase.FINISHED or self._current is None:
             return []
         text = line.strip()
-        command = COMMANDS.get(text.lower())
-        if command is not None and text not in self._current.exercise.variables:
-            return self._command(command)
-        numbered = HINT_NUMBER.fullmatch(text.lower())
-        if numbered and self.phase is Phase.ASKING:
-            return [self._hint(int(numbered.group(1)))]
+        typed = COMMAND_LINE.fullmatch(text)
+        first_name = NAME.match(text)
+        if typed and not (first_name and first_name.group() in self._current.exercise.variables):
+            word, argument = typed.group(1).lower(), typed.group(2).strip()
+            if COMMANDS[word] == "hint":
+                return self._hint_command(word, argument)
+            if argument and COMMANDS[word] != "help":  # help shows the commands whatever follows
+                return [self._misused(word, argument)]
+            return self._command(COMMANDS[word])
         if self.phase is Phase.SOLVED:
             return self._advance() if not text else [AlreadySolved(self._current.exercise)]
         if not text:
@@ -414,10 +435,27 @@ class PracticeSession:
             self._tally.skipped += 1
             self._left.add(current.exercise.id)
             return [Skipped(current.exercise), *self._advance()]
-        # hint
+        return self._hint_command("hint", "")
+
+    def _hint_command(self, word: str, argument: str) -> list[Event]:
+        """`hint`, or `hint N`; anything else after the word is explained, never parsed."""
+        current = self._current
+        assert current is not None
         if self.phase is Phase.SOLVED:
             return [AlreadySolved(current.exercise)]
-        return [self._hint()]
+        if not argument:
+            return [self._hint()]
+        if HINT_NUMBER.fullmatch(argument):
+            return [self._hint(int(argument))]
+        return [self._misused(word, argument)]
+
+    def _misused(self, word: str, argument: str) -> CommandMisused:
+        current = self._current
+        assert current is not None
+        exercise = current.exercise
+        return CommandMisused(
+            exercise, word, argument, COMMANDS[word] == "hint", len(exercise.hints)
+        )
 
     def _hint(self, number: int | None = None) -> HintShown | NoMoreHints:
         """The next hint, or hint `number` (1-based) when asked for by number."""

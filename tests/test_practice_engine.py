@@ -26,6 +26,7 @@ from gradtutor.practice import (
     AnswerChecked,
     AnswerRefused,
     CheckFailed,
+    CommandMisused,
     ExerciseShown,
     ExerciseSolved,
     HelpShown,
@@ -223,6 +224,40 @@ def test_a_hint_by_its_number(store: ProgressStore) -> None:
     assert [(r.kind, r.hints_seen) for r in store.activity()] == [("hint", 2)]
 
 
+@pytest.mark.parametrize(
+    ("line", "word", "argument"),
+    [
+        ("hint two", "hint", "two"),
+        ("hint -1", "hint", "-1"),
+        ("HINT 2.5", "hint", "2.5"),
+        ("? x", "?", "x"),
+        ("hint(x)", "hint", "(x)"),
+        ("steps 2", "steps", "2"),
+        ("skip this one", "skip", "this one"),
+        ("quit!", "quit", "!"),
+        ("exit now", "exit", "now"),
+    ],
+)
+def test_a_command_word_with_an_argument_it_does_not_take_is_never_an_answer(
+    store: ProgressStore, line: str, word: str, argument: str
+) -> None:
+    session = _session(store)
+    session.start()
+    [misused] = session.handle(line)
+    assert isinstance(misused, CommandMisused)
+    assert (misused.word, misused.argument, misused.hints) == (word, argument, 2)
+    assert misused.takes_number == (word in ("hint", "?"))
+    assert store.activity() == []  # nothing recorded: no answer, no hint
+    assert session.prompt == "∂f/∂x = " and not session.finished
+
+
+def test_help_shows_the_commands_whatever_follows_it(store: ProgressStore) -> None:
+    session = _session(store)
+    session.start()
+    assert _kinds(session.handle("help me")) == ["HelpShown"]
+    assert _kinds(session.handle("hint2")) == ["HintShown"]
+
+
 def test_steps_before_answering_reveal_the_exercise(store: ProgressStore) -> None:
     session = _session(store)
     session.start()
@@ -309,6 +344,7 @@ def test_help_and_command_words_that_are_variables(store: ProgressStore) -> None
     )
     session.start()
     assert _kinds(session.handle("hint")) == ["AnswerChecked"]  # the variable, not the command
+    assert _kinds(session.handle("hint 2")) == ["AnswerChecked"]  # hint·2
     [help_shown] = session.handle("HELP")
     assert isinstance(help_shown, HelpShown) and help_shown.asking
 

@@ -9,6 +9,7 @@ from gradtutor.exercises import Exercise
 from gradtutor.practice import (
     AnswerChecked,
     AnswerRefused,
+    CommandMisused,
     ExerciseShown,
     HintShown,
     NoMoreHints,
@@ -108,6 +109,18 @@ def test_hints_and_their_end(console: Console) -> None:
         "  hint 2 of 3  The inner derivative is 4x.\n"
         "  No more hints (3 of 3 shown); type steps to see the derivation.\n"
         "  There is no hint 5: this exercise has 3."
+    )
+
+
+def test_a_command_word_with_an_argument_it_does_not_take(console: Console) -> None:
+    _show(console, CommandMisused(EXERCISE, "hint", "two", True, 3))
+    _show(console, CommandMisused(EXERCISE, "?", "-1", True, 1))
+    _show(console, CommandMisused(EXERCISE, "hint", "2", True, 0))
+    assert _show(console, CommandMisused(EXERCISE, "skip", "it", False, 3)) == (
+        "  hint takes a number from 1 to 3, e.g. hint 2, or nothing for the next hint.\n"
+        "  ? takes only the number 1 (this exercise has one hint), or nothing.\n"
+        "  This exercise has no hints; type steps to see the derivation.\n"
+        "  skip takes nothing after it: type skip alone."
     )
 
 

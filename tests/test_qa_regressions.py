@@ -318,3 +318,18 @@ def test_a_null_answer_is_missing_not_an_unreadable_formula(
         ("missing", None, 3)
     ]
     assert "invalid" not in result.stdout
+
+
+def test_practice_explains_a_command_word_with_a_bad_argument(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    hinted = tmp_path / "hinted.yaml"
+    hinted.write_text(SQUARE + "    hints: [one, two, three]\n", encoding="utf-8")
+    lines = "hint two\nhint -1\nsteps please\n2x\nquit\n"
+    result = runner.invoke(app, ["practice", "--exercises", str(hinted)], input=lines)
+    assert result.exit_code == 0, result.output
+    assert "unknown variable" not in result.output
+    assert "could not read that" not in result.output
+    assert result.output.count("hint takes a number from 1 to 3") == 2
+    assert "steps takes nothing after it: type steps alone." in result.output
+    assert "1 solved · 1 attempt (1 correct)" in result.output

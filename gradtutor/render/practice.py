@@ -24,6 +24,7 @@ from gradtutor.practice import (
     AnswerChecked,
     AnswerRefused,
     CheckFailed,
+    CommandMisused,
     Event,
     ExerciseShown,
     ExerciseSolved,
@@ -196,6 +197,21 @@ def hint_view(event: HintShown | NoMoreHints) -> RenderableType:
     )
 
 
+def command_misused_view(event: CommandMisused) -> RenderableType:
+    """`hint two`: what the command takes, so the learner can type it again."""
+    word = event.word
+    if not event.takes_number:
+        return _line(f"{word} takes nothing after it: type {word} alone.")
+    if event.hints == 0:
+        return _line("This exercise has no hints; type steps to see the derivation.")
+    if event.hints == 1:
+        return _line(f"{word} takes only the number 1 (this exercise has one hint), or nothing.")
+    return _line(
+        f"{word} takes a number from 1 to {event.hints}, e.g. {word} 2, or nothing for the next "
+        "hint."
+    )
+
+
 def steps_view(event: StepsShown, plain: bool = False) -> RenderableType:
     from gradtutor.render.steps import derivation_view
 
@@ -329,6 +345,8 @@ def event_view(event: Event, plain: bool = False) -> RenderableType:
             return check_failed_view(event)
         case HintShown() | NoMoreHints():
             return hint_view(event)
+        case CommandMisused():
+            return command_misused_view(event)
         case StepsShown():
             return steps_view(event, plain)
         case StepsUnavailable():
