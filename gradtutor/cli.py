@@ -439,7 +439,11 @@ def reset_command(
     exercises: ExerciseSourceOption = None,
     progress: ProgressFileOption = None,
 ) -> None:
-    """Forget your progress on one exercise (ID) or on all (--all), after asking you."""
+    """Forget your progress on one exercise (ID) or on all (--all), after asking you.
+
+    Exit 0 forgotten (or nothing to forget), 1 you declined, 2 bad input or no terminal to ask
+    on (add --yes).
+    """
     from gradtutor.progress import plan_reset
     from gradtutor.terminal import stdin_is_terminal
 
@@ -458,7 +462,14 @@ def reset_command(
                     f"not resetting {plan.describe()} without confirmation",
                     "standard input is not a terminal: add --yes to confirm",
                 )
-            typer.confirm(f"Forget {plan.describe()}?", abort=True)
+            try:
+                confirmed = typer.confirm(f"Forget {plan.describe()}?")
+            except typer.Abort:  # Ctrl-C or the end of input at the question
+                typer.echo()
+                confirmed = False
+            if not confirmed:
+                typer.echo("Nothing was reset.")
+                raise typer.Exit(1)
         removed = plan.apply()
     typer.echo(f"Forgot {removed} records.")
 

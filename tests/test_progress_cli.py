@@ -157,6 +157,13 @@ def test_reset_all_asks_on_a_terminal(
     declined = runner.invoke(app, ["reset", "--all"], input="n\n")
     assert declined.exit_code == 1
     assert "Forget all progress (5 records)" in declined.output
+    assert declined.output.endswith("[y/N]: n\nNothing was reset.\n")
+    assert "Aborted" not in declined.output
+    ended = runner.invoke(app, ["reset", "--all"], input="")  # end of input at the question
+    assert ended.exit_code == 1
+    assert ended.output.endswith("[y/N]: \nNothing was reset.\n")
+    with open_progress() as store:
+        assert len(store.activity()) == 5
     accepted = runner.invoke(app, ["reset", "--all"], input="y\n")
     assert accepted.exit_code == 0, accepted.output
     assert accepted.output.endswith("Forgot 5 records.\n")
