@@ -116,9 +116,12 @@ def check_answer(
         key = (spec, float(exercise.points), wrt, answer, seed, timeout)
         known = _results.get(key)
         if known is None:
-            known = replace(_check_text(exercise, spec, wrt, answer, seed, timeout), line=None)
+            checked = _check_text(exercise, spec, wrt, answer, seed, timeout)
+            known = replace(checked, line=None, seconds=time.perf_counter() - started)
             remember_results([(key, known)])
-        return replace(known, line=line, seconds=time.perf_counter() - started)
+        # A repeat reports what checking the answer took, not the lookup: the same in any order
+        # and with --jobs, whose workers' results are all looked up here.
+        return replace(known, line=line)
     return Result(
         exercise=spec.id, wrt=wrt, verdict="missing", points=0.0,
         max_points=float(exercise.points), line=line, message="No answer was given.",

@@ -67,7 +67,8 @@ class Result:
 
     Beyond the JSON fields: `exercise_set` (for reports grouped by set), `error_column` (1-based
     column of a refused answer, for a caret), `reference` (the derivative, for `--reveal`) and
-    `seconds` (time spent checking it).
+    `seconds` (the time checking the answer took; an answer checked before, by this process or a
+    `--jobs` worker, reports the time of that check, not of the cache lookup).
     """
 
     exercise: str

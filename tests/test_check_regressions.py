@@ -198,6 +198,27 @@ def test_jobs_give_the_sequential_report(a_class: tuple[Any, list[Path]]) -> Non
     assert verdicts == {"correct", "incorrect", "invalid", "missing"}
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_repeated_answer_reports_the_time_its_check_took(
+    a_class: tuple[Any, list[Path]], jobs: int
+) -> None:
+    """Not the cache lookup: with --jobs every answer is looked up, and JUnit showed 0.000."""
+    collection, paths = a_class
+    clear_caches()
+    report = grade_files_parallel(collection, paths, seed=1, jobs=jobs)
+    times: dict[tuple[str, str, str], set[float]] = {}
+    for submission in report.submissions:
+        for result in submission.results:
+            if result.read_as is not None:  # read and checked
+                assert result.seconds is not None and result.seconds > 0, result
+                key = (result.exercise, result.wrt, result.answer or "")
+                times.setdefault(key, set()).add(result.seconds)
+    repeated = [key for key, seen in times.items() if key[0] != "power"]
+    assert repeated and all(len(times[key]) == 1 for key in repeated), times
+    # the slowest check builds an exercise's context (SymPy's derivative): more than a lookup
+    assert max(max(seen) for seen in times.values()) > 1e-3
+
+
 def test_workers_that_fail_cost_only_time(
     a_class: tuple[Any, list[Path]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
