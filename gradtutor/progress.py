@@ -31,7 +31,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -443,6 +443,7 @@ class ProgressReport:
     exercises: list[ExerciseProgress]
     sets: list[SetProgress]
     rules: list[RuleMastery]
+    saved: bool = True  # the progress file exists (before the first practice, it does not)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -550,7 +551,8 @@ def read_report(
 
     collection = load_collection(exercises)
     path = progress_path(progress)
-    return progress_report(collection, _read_log(path)), path
+    report = progress_report(collection, _read_log(path))
+    return replace(report, saved=path.exists()), path
 
 
 def read_statuses(collection: CollectionLike, progress: Path | None = None) -> dict[str, Status]:
@@ -590,11 +592,15 @@ def plan_reset(
     exercise: str | None, exercises: Path | None = None, progress: Path | None = None
 ) -> ResetPlan:
     """Check the exercise id (an id only the log knows, from an older collection, is fine)."""
-    with open_progress(progress) as store:
-        path = store.path
-        if exercise is not None and exercise not in store.exercises_recorded():
-            from gradtutor.exercises import load_collection
+    path = progress_path(progress)
+    recorded: set[str] = set()
+    rows = 0
+    if path.exists():  # opening a file that is not there would create it
+        with open_progress(path) as store:
+            recorded = store.exercises_recorded()
+            rows = len(store.activity(exercise))
+    if exercise is not None and exercise not in recorded:
+        from gradtutor.exercises import load_collection
 
-            load_collection(exercises).get(exercise)  # an unknown id: did-you-mean
-        rows = len(store.activity(exercise))
+        load_collection(exercises).get(exercise)  # an unknown id: did-you-mean
     return ResetPlan(path, exercise, rows)

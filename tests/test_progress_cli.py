@@ -96,7 +96,30 @@ def test_progress_text_shows_sets_rules_and_bars(runner: CliRunner, exercises: P
     power = next(line for line in lines if line.startswith("power"))
     assert power.split()[:2] == ["power", "50%"]
     assert "1 of 2" in power
-    assert "progress.sqlite3" in result.output
+    assert lines[-1] == f"saved in {exercises.parent / 'home' / 'progress.sqlite3'}"
+
+
+def test_progress_before_any_practice_says_where_it_will_be_saved(
+    runner: CliRunner, exercises: Path
+) -> None:
+    home = exercises.parent / "home"
+    result = runner.invoke(app, ["progress"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == (
+        f"No progress yet (it will be saved in {home / 'progress.sqlite3'})"
+    )
+    assert "saved in" not in result.output.replace("will be saved in", "")
+    assert not home.exists()  # reading progress creates nothing
+
+
+def test_reset_with_no_progress_file_creates_none(runner: CliRunner, exercises: Path) -> None:
+    home = exercises.parent / "home"
+    for args in (["reset", "--all"], ["reset", "square"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        assert result.output.startswith("Nothing to forget")
+    assert "did you mean 'square'" in runner.invoke(app, ["reset", "sqare"]).stderr
+    assert not home.exists()
 
 
 def test_progress_before_any_practice(runner: CliRunner, exercises: Path) -> None:

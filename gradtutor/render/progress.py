@@ -80,6 +80,11 @@ def progress_view(report: ProgressReport, path: Path) -> RenderableType:
     parts.append(Text(""))
     parts += [
         Text("mastery: the share of a rule's exercises solved without seeing the steps", "dim"),
-        Text(f"saved in {path}", style="dim", no_wrap=True, overflow="ignore"),
+        Text(
+            f"saved in {path}" if report.saved else f"No progress yet (it will be saved in {path})",
+            style="dim",
+            no_wrap=True,
+            overflow="ignore",
+        ),
     ]
     return Group(*parts)
