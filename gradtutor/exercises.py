@@ -1021,15 +1021,12 @@ def _numeric_problems(
 
 
 def _reference_derivative(tree: Node, wrt: str) -> Node:
-    """SymPy's ∂tree/∂wrt, as a tree that `gradtutor.numeric` evaluates."""
-    import sympy
-
+    """The checker's ∂tree/∂wrt (right on max/min tie intervals, DiracDelta taken as 0 off the
+    kinks, the only places sampled), as a tree that `gradtutor.numeric` evaluates."""
     from gradtutor.symbolic import from_sympy, symbol, to_sympy
+    from gradtutor.symbolic_check import derivative
 
-    derivative = sympy.diff(to_sympy(tree), symbol(wrt))
-    # DiracDelta, from differentiating a step, is 0 away from the step: the only place sampled.
-    derivative = derivative.xreplace(dict.fromkeys(derivative.atoms(sympy.DiracDelta), 0))
-    return from_sympy(derivative)
+    return from_sympy(derivative(to_sympy(tree), symbol(wrt)))
 
 
 def _derivative_disagreement(

@@ -407,6 +407,20 @@ def test_a_tie_sympy_cannot_see_is_no_case_analysis_proof() -> None:
     assert check_answer(exercise, "x", "2sin(x)cos(x)").verdict == "correct"
 
 
+@pytest.mark.parametrize("function", ["max(x, abs(x))", "min(x, abs(x))", "max(x*abs(x), x^2)"])
+def test_validate_takes_the_tie_correct_reference(
+    runner: CliRunner, tmp_path: Path, function: str
+) -> None:
+    """`gradtutor validate` compared SymPy's plain diff with finite differences, and so flagged
+    a right exercise whose max/min arguments tie on an interval."""
+    exercise = {"id": "tie", "title": "A tie", "prompt": "Differentiate.", "function": function}
+    path = tmp_path / "ties.yaml"
+    path.write_text(yaml.safe_dump({"set": "ties", "title": "Ties", "exercises": [exercise]}))
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "no problems" in result.output
+
+
 @pytest.mark.parametrize(
     ("function", "answer", "exit_code"),
     [
