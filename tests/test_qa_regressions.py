@@ -333,3 +333,34 @@ def test_practice_explains_a_command_word_with_a_bad_argument(
     assert result.output.count("hint takes a number from 1 to 3") == 2
     assert "steps takes nothing after it: type steps alone." in result.output
     assert "1 solved · 1 attempt (1 correct)" in result.output
+
+
+def test_reveal_shows_each_reference_once_per_variant_for_a_class(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("course.yaml").write_text(
+        SQUARE + "  - id: scaled\n    title: Scaled\n    prompt: Differentiate.\n"
+        "    function: a*x^2\n    params: {a: [2, 3]}\n",
+        encoding="utf-8",
+    )
+    students = ["ana", "ben", "cy", "dee", "eli", "fay"]
+    for name in students:
+        Path(f"{name}.yaml").write_text(f"student: {name}\nanswers:\n  square: 2x\n", "utf-8")
+    args = ["check", *(f"{name}.yaml" for name in students), "--exercises", "course.yaml"]
+    report = json.loads(runner.invoke(app, [*args, "--format", "json"]).stdout)
+    variants = {
+        result["variant"]["a"]
+        for submission in report["submissions"]
+        for result in submission["results"]
+        if result["exercise"] == "scaled"
+    }
+    assert len(variants) == 2  # six students share two variants
+    result = runner.invoke(app, [*args, "--reveal"])
+    assert result.exit_code == 1, result.output
+    revealed = result.stdout[result.stdout.index("reference derivatives") :]
+    headings = [line for line in revealed.splitlines() if "∂/∂x" in line and ": " in line]
+    assert [line for line in headings if line.startswith("square")] == ["square ∂/∂x: 2·x"]
+    assert sorted(line for line in headings if line.startswith("scaled")) == [
+        f"scaled ∂/∂x (a = {a}): {2 * a}·x" for a in sorted(variants)
+    ]

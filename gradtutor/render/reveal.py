@@ -11,25 +11,29 @@ from rich.text import Text
 
 
 def reveal_view(data: Mapping[str, Any]) -> RenderableType:
-    """Each reference once per submission (a class sharing a variant sees it per student)."""
+    """Each reference once: per exercise, variable and variant, however many students share it."""
     parts: list[RenderableType] = []
+    shown: set[tuple[str, str, tuple[tuple[str, Any], ...]]] = set()
     for submission in data.get("submissions") or []:
-        shown: set[tuple[str, str]] = set()
         for result in submission.get("results") or []:
-            key = (str(result.get("exercise")), str(result.get("wrt")))
+            variant = tuple(sorted((result.get("variant") or {}).items()))
+            key = (str(result.get("exercise")), str(result.get("wrt")), variant)
             if not result.get("reference") or key in shown:
                 continue
             shown.add(key)
-            parts.append(_reference(submission, result))
+            parts.append(_reference(result))
     if not parts:
         return Text("")
     return Group(Text("reference derivatives", style="bold"), *parts)
 
 
-def _reference(submission: Mapping[str, Any], result: Mapping[str, Any]) -> RenderableType:
-    who = f" ({submission['student']})" if submission.get("student") else ""
+def _reference(result: Mapping[str, Any]) -> RenderableType:
+    variant = result.get("variant") or {}
+    numbers = ", ".join(f"{name} = {value}" for name, value in variant.items())
     heading = Text.assemble(
-        (f"{result.get('exercise')} ∂/∂{result.get('wrt')}{who}: ", "bold"),
+        (f"{result.get('exercise')} ∂/∂{result.get('wrt')}", "bold"),
+        (f" ({numbers})" if numbers else "", "bold"),
+        (": ", "bold"),
         str(result["reference"]),
     )
     steps = result.get("steps")
