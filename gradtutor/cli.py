@@ -338,7 +338,7 @@ def homework_init_command(
     ] = False,
 ) -> None:
     """Create a homework repository: exercises, answers.yaml, CI workflows and a README."""
-    from gradtutor.homework import init_homework
+    from gradtutor.homework import default_install, init_homework
 
     with reported_errors():
         homework = init_homework(
@@ -350,6 +350,19 @@ def homework_init_command(
     )
     for path in homework.files:
         typer.echo(f"  {path.relative_to(directory)}")
+    if homework.default_install:
+        from rich.text import Text
+
+        from gradtutor.render import make_console
+
+        note = (
+            f"CI will run 'pip install {default_install()}', which works only once gradtutor "
+            f"{__version__} is on PyPI. Until then, edit .github/workflows/grade.yml and "
+            ".gitlab-ci.yml to install gradtutor from where you keep it, or write the repository "
+            "again with --force --install 'git+https://github.com/you/gradtutor'. The README "
+            "ends with the same note, for you to delete."
+        )
+        make_console(stderr=True).print(Text.assemble(("note: ", "bold yellow"), note))
 
 
 ExerciseSourceOption = Annotated[

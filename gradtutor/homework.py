@@ -5,7 +5,8 @@
 - `answers.yaml`: the template of `gradtutor.template`, to be filled in by the student;
 - `.github/workflows/grade.yml` and `.gitlab-ci.yml`: install gradtutor and run `gradtutor check`
   with a JUnit report, annotations (GitHub) and a minimum score;
-- `README.md`: what a student does, and how to check locally before pushing;
+- `README.md`: what a student does, and how to check locally before pushing (with the default
+  install, first a note for the teacher: `gradtutor==VERSION` must be on PyPI, or CI fails);
 - `.gitignore`: the reports folder.
 
 The CI files are built from the templates below, with the install command, the minimum score and
@@ -49,6 +50,7 @@ class Homework:
     partials: int
     max_score: float
     min_score: float
+    default_install: bool  # CI installs `default_install()`, which PyPI may not have
 
 
 GITHUB_WORKFLOW = """\
@@ -144,6 +146,26 @@ Some exercises may give each student their own numbers: `gradtutor template --st
 Name" --exercises exercises` prints your own version of every function.
 """
 
+# Only when CI would install the default, `gradtutor==VERSION` from PyPI: the teacher must point
+# it at a gradtutor that can be installed before the first push, or every run fails.
+TEACHER_NOTE = """\
+
+## Before you hand this out (teacher: then delete this section)
+
+CI installs gradtutor with
+
+```sh
+<<INSTALL>>
+```
+
+which works only once gradtutor <<VERSION>> is published on PyPI; until then every grading run
+fails at that step. Point it at a gradtutor that can be installed: edit the `Install gradtutor`
+step of `.github/workflows/grade.yml`, the first `script` line of `.gitlab-ci.yml` and step 3
+above, for example to `python -m pip install "git+https://github.com/you/gradtutor@v<<VERSION>>"`;
+or write this repository again with `gradtutor homework init DIR --force --install
+'git+https://...'`.
+"""
+
 GITIGNORE = """\
 <<REPORTS>>/
 """
@@ -221,6 +243,7 @@ def init_homework(
         "<<REPORTS>>": REPORTS_DIR,
         "<<MIN_SCORE>>": format_points(minimum),
         "<<MAX_SCORE>>": format_points(max_score),
+        "<<VERSION>>": __version__,
         "<<CHECK>>": folded_command(arguments, " " * 6),
         "<<CHECK_GITHUB>>": folded_command([*arguments, "--format", "github"], " " * 10),
     }
@@ -229,13 +252,15 @@ def init_homework(
         ANSWERS_FILE: answers_template(selected, file=ANSWERS_FILE),
         ".github/workflows/grade.yml": GITHUB_WORKFLOW,
         ".gitlab-ci.yml": GITLAB_CI,
-        "README.md": README,
+        "README.md": README + (TEACHER_NOTE if install is None else ""),
         ".gitignore": GITIGNORE,
     }
     for name, text in texts.items():
         files.append(_write(directory / name, _fill(text, fills)))
     partials = sum(len(exercise.ask) for exercise in selected.exercises)
-    return Homework(directory, files, len(selected.exercises), partials, max_score, minimum)
+    return Homework(
+        directory, files, len(selected.exercises), partials, max_score, minimum, install is None
+    )
 
 
 def _fill(text: str, fills: dict[str, str]) -> str:

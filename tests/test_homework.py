@@ -111,6 +111,32 @@ def test_init_writes_a_repository(runner: CliRunner, course: Path, tmp_path: Pat
     assert "--min-score 2" in " ".join(workflow_check_command(target))
 
 
+def test_init_with_the_default_install_tells_the_teacher_to_point_ci_at_gradtutor(
+    runner: CliRunner, course: Path, tmp_path: Path
+) -> None:
+    from gradtutor import __version__
+
+    target = tmp_path / "hw"
+    result = runner.invoke(app, ["homework", "init", str(target), "--exercises", str(course)])
+    assert result.exit_code == 0, result.output
+    note = " ".join(result.stderr.split())
+    assert note.startswith(f"note: CI will run 'pip install gradtutor=={__version__}'")
+    assert "edit .github/workflows/grade.yml and .gitlab-ci.yml" in note
+    assert "--install 'git+https://" in note
+    readme = (target / "README.md").read_text("utf-8")
+    assert "## Before you hand this out (teacher: then delete this section)" in readme
+    assert f"python -m pip install gradtutor=={__version__}\n```" in readme
+
+    chosen = tmp_path / "chosen"
+    spec = ["--install", "git+https://example.org/gradtutor@v1"]
+    result = runner.invoke(
+        app, ["homework", "init", str(chosen), "--exercises", str(course), *spec]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    assert "Before you hand this out" not in (chosen / "README.md").read_text("utf-8")
+
+
 def test_init_refuses_a_non_empty_folder(runner: CliRunner, course: Path, tmp_path: Path) -> None:
     target = tmp_path / "hw"
     target.mkdir()
