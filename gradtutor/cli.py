@@ -544,17 +544,21 @@ def validate_command(
         ),
     ] = None,
     exercises: ExerciseSourceOption = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail (exit 1) on warnings too.")
+    ] = False,
 ) -> None:
     """Check exercise files for authors: exit 0 clean, 1 problems found, 2 unreadable input.
 
     Everything the loader checks (each problem with file:line:column), and also that each
     function is defined at most sample points of its domain and that SymPy's derivative agrees
-    with finite differences of the function there.
+    with finite differences of the function there. A point inside a domain where the function
+    is undefined (1/x at 0) is a warning: exit 0, unless --strict.
     """
     from gradtutor.exercises import exercises_path, validate_paths
 
     with reported_errors():
-        validation = validate_paths(paths or [exercises_path(exercises)])
+        validation = validate_paths(paths or [exercises_path(exercises)], strict=strict)
     from gradtutor.render import make_console
     from gradtutor.render.exercises import validation_view
 

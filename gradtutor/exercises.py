@@ -12,6 +12,7 @@ source checkout).
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 import os
@@ -954,35 +955,80 @@ AGREEMENT_TOLERANCE = 1e-6
 
 @dataclass(frozen=True)
 class Validation:
-    """What `validate_paths` found: every problem, and what was checked."""
+    """What `validate_paths` found: every problem and warning, and what was checked.
+
+    A warning (a point inside a domain where the function is undefined) does not fail a
+    validation unless it is `strict`: the checker skips such points, so the exercise works.
+    """
 
     problems: list[Problem]
     files: int
     sets: int
     exercises: int
+    warnings: list[Problem] = dataclasses.field(default_factory=list)
+    strict: bool = False
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.problems and not (self.strict and self.warnings)
 
 
 def validate_paths(
-    paths: Sequence[Path], *, seed: int = 0, samples: int = VALIDATION_SAMPLES
+    paths: Sequence[Path],
+    *,
+    seed: int = 0,
+    samples: int = VALIDATION_SAMPLES,
+    strict: bool = False,
 ) -> Validation:
     """Everything the loader checks, and then, numerically, each valid exercise.
 
     Each function must be defined at most sample points of its domain, and SymPy's derivative must
-    agree there with finite differences of the function. Raises `UnreadableExercises`.
+    agree there with finite differences of the function. An exercise that passes is warned about
+    where SymPy finds its function undefined inside its domain (`strict`: warnings fail too).
+    Raises `UnreadableExercises`.
     """
     loaded = load_paths(paths)
     problems = list(loaded.problems)
+    warnings: list[Problem] = []
     for read in loaded.sets:
         for exercise in read.set.exercises:
             node = read.nodes[exercise.id]
-            problems.extend(_numeric_problems(exercise, node, read.file, seed, samples))
+            found = list(_numeric_problems(exercise, node, read.file, seed, samples))
+            problems.extend(found)
+            if not found:
+                warnings.extend(_domain_warnings(exercise, node, read.file))
     files = len({file.resolve() for path in paths for file in exercise_files(path)})
     exercises = sum(len(read.set.exercises) for read in loaded.sets)
-    return Validation(problems, files, len(loaded.sets), exercises)
+    return Validation(problems, files, len(loaded.sets), exercises, warnings, strict)
+
+
+def _domain_warnings(exercise: Exercise, node: YamlMapping, file: Path) -> Iterator[Problem]:
+    """Points (or thin stretches) of the domain where the function is undefined."""
+    from gradtutor.singularities import undefined_inside
+
+    at = (node.key_node("domain") or node.get("function") or node).start
+    for undefined in undefined_inside(exercise.tree, exercise.domain):
+        name = undefined.variable
+        places = [f"at {name} = {_short(point)}" for point in undefined.points]
+        places += [f"for {name} in [{_short(a)}, {_short(b)}]" for a, b in undefined.stretches]
+        low, high = undefined.interval
+        one = len(places) == 1 and not undefined.stretches
+        yield Problem(
+            str(file),
+            at.line,
+            at.column,
+            f"exercise '{exercise.id}': f is undefined {_joined(places)}, inside the domain "
+            f"[{_short(low)}, {_short(high)}]; the checker skips such points, but consider a "
+            f"domain that excludes {'it' if one else 'them'}",
+        )
+
+
+def _short(value: float) -> str:
+    return f"{value + 0.0:.4g}"  # + 0.0: no "-0"
+
+
+def _joined(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _numeric_problems(

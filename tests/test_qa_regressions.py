@@ -364,3 +364,33 @@ def test_reveal_shows_each_reference_once_per_variant_for_a_class(
     assert sorted(line for line in headings if line.startswith("scaled")) == [
         f"scaled ∂/∂x (a = {a}): {2 * a}·x" for a in sorted(variants)
     ]
+
+
+def test_validate_warns_of_a_pole_inside_the_domain_without_failing(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    path = tmp_path / "inverse.yaml"
+    path.write_text(SQUARE.replace("function: x^2", "function: 1/x"), encoding="utf-8")
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        f"{path}:6:15: warning: exercise 'square': f is undefined at x = 0, inside the domain "
+        "[-3, 3]; the checker skips such points, but consider a domain that excludes it",
+        "ok: checked 1 exercise in 1 set (1 file), no problems, 1 warning",
+    ]
+    strict = runner.invoke(app, ["validate", str(path), "--strict"])
+    assert strict.exit_code == 1
+    assert strict.stdout.splitlines()[-1] == (
+        "1 warning (--strict: warnings fail); checked 1 exercise in 1 set (1 file)"
+    )
+    # A domain that keeps away from the pole is clean, even with --strict.
+    path.write_text(path.read_text("utf-8") + "    domain: {x: [0.5, 3]}\n", encoding="utf-8")
+    clean = runner.invoke(app, ["validate", str(path), "--strict"])
+    assert clean.exit_code == 0, clean.output
+    assert "warning" not in clean.stdout
+
+
+def test_the_shipped_curriculum_validates_without_warnings(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["validate", "--strict"])
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.stdout

@@ -95,18 +95,42 @@ def problem_view(problem: Problem) -> RenderableType:
     return Group(*parts)
 
 
+def warning_view(warning: Problem) -> RenderableType:
+    place = f"{warning.file}:{warning.line}:{warning.column}: "
+    parts: list[RenderableType] = [
+        Text.assemble(place, ("warning: ", "bold yellow"), warning.message)
+    ]
+    if warning.hint:
+        parts.append(Text.assemble(("  hint: ", "bold"), warning.hint))
+    return Group(*parts)
+
+
+def _plural(count: int, thing: str) -> str:
+    return f"{count} {thing}{'s' * (count != 1)}"
+
+
 def validation_view(validation: Validation) -> RenderableType:
-    """Every problem with its place, then one line that sums up what was checked."""
+    """Every problem with its place, every warning, then one line that sums up what was checked."""
     checked = (
-        f"{validation.exercises} exercise{'s' * (validation.exercises != 1)} in "
-        f"{validation.sets} set{'s' * (validation.sets != 1)} "
-        f"({validation.files} file{'s' * (validation.files != 1)})"
+        f"{_plural(validation.exercises, 'exercise')} in {_plural(validation.sets, 'set')} "
+        f"({_plural(validation.files, 'file')})"
     )
-    count = len(validation.problems)
+    warned = _plural(len(validation.warnings), "warning")
     if validation.ok:
-        summary = Text.assemble(("ok", "bold green"), f": checked {checked}, no problems")
+        summary = Text.assemble(
+            ("ok", "bold green"),
+            f": checked {checked}, no problems" + (f", {warned}" if validation.warnings else ""),
+        )
+    elif validation.problems:
+        found = _plural(len(validation.problems), "problem")
+        found += f", {warned}" if validation.warnings else ""
+        summary = Text.assemble((found, "bold red"), f"; checked {checked}")
     else:
         summary = Text.assemble(
-            (f"{count} problem{'s' * (count != 1)}", "bold red"), f"; checked {checked}"
+            (warned, "bold red"), f" (--strict: warnings fail); checked {checked}"
         )
-    return Group(*[problem_view(problem) for problem in validation.problems], summary)
+    return Group(
+        *[problem_view(problem) for problem in validation.problems],
+        *[warning_view(warning) for warning in validation.warnings],
+        summary,
+    )
