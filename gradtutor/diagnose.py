@@ -8,7 +8,8 @@ sign lost. The answer is compared with each at the sample points; a constant fac
 of −1) is found from the ratio of the answer to the derivative. The first mistake that matches at
 every point is the diagnosis, with the exercise's hint that speaks of it.
 
-Mistakes are built once per exercise and variable, and only when an answer is incorrect.
+Mistakes are built once per exercise and variable, and only when an answer is incorrect, as
+values at the sample points: finite differences of the changed function, no SymPy.
 """
 
 from __future__ import annotations
@@ -20,15 +21,23 @@ from fractions import Fraction
 from functools import lru_cache
 
 import numpy as np
-import sympy
 
 from gradtutor.budget import Budget, BudgetExceeded
 from gradtutor.context import ExerciseContext
-from gradtutor.expr import BinOp, Call, Neg, Node, Num, Var, to_pretty, variables_of, walk
-from gradtutor.numeric import Array, evaluate
+from gradtutor.expr import (
+    BinOp,
+    Call,
+    Neg,
+    Node,
+    Num,
+    Var,
+    substitute,
+    to_pretty,
+    variables_of,
+    walk,
+)
+from gradtutor.numeric import Array, Points, evaluate, finite_differences
 from gradtutor.report import Diagnosis
-from gradtutor.symbolic import UnsupportedExpression, from_sympy, symbol, to_sympy
-from gradtutor.symbolic_check import derivative, without_dirac
 
 # Building the mistakes of one exercise may take this long (they are cached afterwards).
 MISTAKE_BUDGET = 3.0
@@ -94,7 +103,8 @@ def _found(
     context: ExerciseContext, answer: Node, values: Array, reference: Array
 ) -> Iterator[tuple[str, str]]:
     wrt = context.wrt
-    if _matches(values, np.zeros_like(values)) and not _matches(reference, values):
+    unit = _scale(reference)
+    if _matches(values, np.zeros_like(values), unit) and not _matches(reference, values):
         yield (
             "zero",
             (
@@ -103,7 +113,7 @@ def _found(
             ),
         )
     for mistake in mistakes(context):
-        if _matches(values, mistake.values):
+        if _matches(values, mistake.values, unit):
             yield mistake.kind, mistake.message
     if _rounded(answer, values, reference):
         yield (
@@ -147,19 +157,24 @@ def _scale(values: Array) -> float:
     return float(finite.max()) if finite.size else 1.0
 
 
-def _close(answer: Array, candidate: Array, rtol: float) -> bool:
+def _close(answer: Array, candidate: Array, rtol: float, unit: float = 0.0) -> bool:
+    """Agreement to `rtol` at 75% of the points or more, and nowhere differing beyond it.
+
+    Near 0, values agree to 1e-9 of the larger of the candidate's size and `unit` (the
+    derivative's size): a mistake computed by finite differences is 0 only to ~1e-11 of it.
+    """
     both = np.isfinite(answer) & np.isfinite(candidate)
     if both.sum() < max(3, int(0.75 * len(answer))):
         return False
-    atol = 1e-9 * max(_scale(candidate), 1e-300)
+    atol = 1e-9 * max(_scale(candidate), unit, 1e-300)
     difference = np.abs(answer[both] - candidate[both])
     return bool(
         np.all(difference <= rtol * (np.abs(answer[both]) + np.abs(candidate[both])) + atol)
     )
 
 
-def _matches(answer: Array, candidate: Array) -> bool:
-    return _close(answer, candidate, MATCH_RTOL)
+def _matches(answer: Array, candidate: Array, unit: float = 0.0) -> bool:
+    return _close(answer, candidate, MATCH_RTOL, unit)
 
 
 def _constant_factor(answer: Array, reference: Array) -> Fraction | float | None:
@@ -194,6 +209,9 @@ def _has_decimal(node: Node) -> bool:
 
 
 # --- building the mistakes ------------------------------------------------------------------------
+# Mistakes are only compared by value, so each is computed as numbers at the sample points: the
+# derivative of a changed function by Richardson finite differences (`numeric.finite_differences`,
+# about 1e-10 relative, far inside MATCH_RTOL), a subexpression by evaluating it. No SymPy.
 
 
 @lru_cache(maxsize=256)
@@ -202,11 +220,10 @@ def mistakes(context: ExerciseContext) -> tuple[Mistake, ...]:
     found: list[Mistake] = []
     reference = context.reference_values
     budget = Budget(MISTAKE_BUDGET)
-    points = context.samples.points
     try:
         with budget.limit():
-            for kind, message, build in _catalogue(context):
-                values = _values(build, points)
+            for kind, message, build in _catalogue(_Slopes(context)):
+                values = _values(build)
                 if values is not None and not _matches(values, reference):
                     found.append(Mistake(kind, message, values))
     except BudgetExceeded:
@@ -214,52 +231,91 @@ def mistakes(context: ExerciseContext) -> tuple[Mistake, ...]:
     return tuple(found)
 
 
-Builder = Callable[[], "sympy.Expr | Node | None"]
+Builder = Callable[[], "Array | None"]
 
 
-def _values(build: Builder, points: dict[str, Array]) -> Array | None:
+def _values(build: Builder) -> Array | None:
     try:
-        built = build()
-        if built is None:
-            return None
-        tree = built if not isinstance(built, sympy.Basic) else from_sympy(without_dirac(built))
-    except (UnsupportedExpression, ValueError, TypeError, ZeroDivisionError, RecursionError):
+        with np.errstate(all="ignore"):  # a wrong rule may divide by 0: NaN, then not compared
+            values = build()
+    except (ValueError, TypeError, ZeroDivisionError, OverflowError, RecursionError):
         return None
-    values = evaluate(tree, points)
-    return values if np.isfinite(values).any() else None
+    return values if values is not None and np.isfinite(values).any() else None
 
 
-def _catalogue(context: ExerciseContext) -> Iterator[tuple[str, str, Builder]]:
-    tree, wrt = context.tree, context.wrt
-    function = context.function
-    x = symbol(wrt)
+class _Slopes:
+    """Values and derivatives at the context's sample points, each computed once."""
+
+    def __init__(self, context: ExerciseContext) -> None:
+        self.context = context
+        self.tree = context.tree
+        self.wrt = context.wrt
+        self.points = context.samples.points
+        self._slopes: dict[tuple[Node, str], Array] = {}
+
+    def at(self, node: Node, points: Points | None = None) -> Array:
+        return evaluate(node, self.points if points is None else points)
+
+    def slope(self, node: Node, name: str | None = None, points: Points | None = None) -> Array:
+        """∂node/∂name (default: the variable of the derivative), NaN where it is unusable."""
+        name = name or self.wrt
+        if points is not None:
+            return finite_differences(node, name, points).values
+        key = (node, name)
+        if key not in self._slopes:
+            self._slopes[key] = finite_differences(node, name, self.points).values
+        return self._slopes[key]
+
+    def partial(self, name: str) -> Array:
+        """∂function/∂name; in the variable of the derivative, the checker's own values."""
+        return self.context.reference_values if name == self.wrt else self.slope(self.tree, name)
+
+    def outer(self, outer: Node, inner: Node) -> Array:
+        """g′(u) at u = inner, g the outer function written with the hole: no inner derivative."""
+        return self.slope(outer, _HOLE, {**self.points, _HOLE: self.at(inner)})
+
+    def around(self, path: tuple[int, ...], node: Node, wrong: Array) -> Array:
+        """The derivative of the function with the derivative of the subtree at `path` (`node`)
+        replaced by `wrong`: ∂F/∂x + ∂F/∂u · wrong, F the function with a hole u for `node`."""
+        if not path:
+            return wrong
+        hole = _replace(self.tree, path, Var(_HOLE))
+        filled = {**self.points, _HOLE: self.at(node)}
+        return self.slope(hole, self.wrt, filled) + self.slope(hole, _HOLE, filled) * wrong
+
+
+def _catalogue(slopes: _Slopes) -> Iterator[tuple[str, str, Builder]]:
+    tree, wrt = slopes.tree, slopes.wrt
     yield (
         "function-itself",
         f"This is the function itself, not its derivative: differentiate it with respect to {wrt}.",
-        lambda: tree,
+        lambda: slopes.at(tree),
     )
     others = [name for name in variables_of(tree) if name != wrt]
     for name in others:
         yield (
             "wrong-variable",
             f"This is the partial derivative with respect to {name}, not {wrt}.",
-            lambda name=name: _partial(function, name),  # type: ignore[misc]
+            lambda name=name: slopes.partial(name),  # type: ignore[misc]
         )
-    yield from _not_held_constant(context, others)
+    yield from _not_held_constant(slopes, others)
     for path, node in _subtrees(tree):
         if wrt not in variables_of(node):
             continue
-        for kind, message, wrong in _local_mistakes(node, wrt):
-            yield kind, message, _around(tree, path, node, wrong, x)
-    yield from _lost_signs(tree, x)
+        for kind, message, wrong in _local_mistakes(slopes, node):
+            yield (
+                kind,
+                message,
+                lambda path=path, node=node, wrong=wrong: (  # type: ignore[misc]
+                    slopes.around(path, node, wrong())
+                ),
+            )
+    yield from _lost_signs(slopes)
 
 
-def _not_held_constant(
-    context: ExerciseContext, others: list[str]
-) -> Iterator[tuple[str, str, Builder]]:
+def _not_held_constant(slopes: _Slopes, others: list[str]) -> Iterator[tuple[str, str, Builder]]:
     """Other variables treated as changing with `wrt`: as functions with slope 1, or as `wrt`."""
-    wrt, function = context.wrt, context.function
-    x = symbol(wrt)
+    wrt = slopes.wrt
     for size in range(1, len(others) + 1):
         for moving in itertools.combinations(others[:4], size):
             names = " and ".join(moving)
@@ -268,85 +324,106 @@ def _not_held_constant(
                 f"Your answer also differentiates {names} as if {'they' if size > 1 else 'it'} "
                 f"changed with {wrt}; in a partial derivative every other variable is held "
                 "constant.",
-                lambda moving=moving: (
-                    _partial(function, wrt)  # type: ignore[misc]
-                    + sum(_partial(function, name) for name in moving)
+                lambda moving=moving: (  # type: ignore[misc]
+                    slopes.partial(wrt) + sum(slopes.partial(name) for name in moving)
                 ),
             )
     if others:
         names = " and ".join(others)
+        merged = substitute(slopes.tree, {name: Var(wrt) for name in others})
         yield (
             "not-held-constant",
             f"Your answer treats {names} as if {'they were' if len(others) > 1 else 'it were'} "
             f"{wrt}; in a partial derivative every other variable is held constant.",
-            lambda: derivative(function.xreplace({symbol(n): x for n in others}), x),
+            lambda: slopes.slope(merged),
         )
 
 
-@lru_cache(maxsize=1024)
-def _partial(function: sympy.Expr, name: str) -> sympy.Expr:
-    """∂function/∂name, computed once for the several mistakes that use it."""
-    return derivative(function, symbol(name))
-
-
-def _local_mistakes(node: Node, wrt: str) -> Iterator[tuple[str, str, sympy.Expr]]:
+def _local_mistakes(slopes: _Slopes, node: Node) -> Iterator[tuple[str, str, Builder]]:
     """(kind, message, the wrong derivative of `node` itself) for the mistakes `node` invites."""
-    shown = to_pretty(node)
-    x = symbol(wrt)
+    shown, wrt = to_pretty(node), slopes.wrt
+    hole = Var(_HOLE)
+    outer: Node
     match node:
         case Call(func, (inner,)):
-            u = to_sympy(inner)
             if inner != Var(wrt):
-                outer = _outer_derivative(Call(func, (Var(_HOLE),)), inner)
-                yield "chain-rule", _chain_message(shown, inner, wrt), outer
+                outer = Call(func, (hole,))
+                yield (
+                    "chain-rule",
+                    _chain_message(shown, inner, wrt),
+                    lambda: slopes.outer(outer, inner),
+                )
             if func == "sqrt":
                 yield (
                     "exponent-not-reduced",
                     _exponent_message(shown),
-                    (to_sympy(node) / 2 * derivative(u, x)),
+                    lambda: slopes.at(node) / 2 * slopes.slope(inner),
                 )
             if func == "cos":
                 yield (
                     "sign",
                     "The derivative of cos is −sin: a minus sign is missing.",
-                    (sympy.sin(u) * derivative(u, x)),
+                    lambda: slopes.at(Call("sin", (inner,))) * slopes.slope(inner),
                 )
         case BinOp("^", base, exponent) if wrt not in variables_of(exponent):
             if base != Var(wrt):
-                outer = _outer_derivative(BinOp("^", Var(_HOLE), exponent), base)
-                yield "chain-rule", _chain_message(shown, base, wrt), outer
-            n, u = to_sympy(exponent), to_sympy(base)
-            yield "exponent-not-reduced", _exponent_message(shown), n * u**n * derivative(u, x)
+                outer = BinOp("^", hole, exponent)
+                yield (
+                    "chain-rule",
+                    _chain_message(shown, base, wrt),
+                    lambda: slopes.outer(outer, base),
+                )
+            yield (
+                "exponent-not-reduced",
+                _exponent_message(shown),
+                lambda: slopes.at(exponent) * slopes.at(node) * slopes.slope(base),
+            )
         case BinOp("^", base, exponent) if wrt not in variables_of(base):
             if exponent != Var(wrt):
-                outer = _outer_derivative(BinOp("^", base, Var(_HOLE)), exponent)
-                yield "chain-rule", _chain_message(shown, exponent, wrt), outer
+                outer = BinOp("^", base, hole)
+                yield (
+                    "chain-rule",
+                    _chain_message(shown, exponent, wrt),
+                    lambda: slopes.outer(outer, exponent),
+                )
         case BinOp("*", left, right) if wrt in variables_of(left) and wrt in variables_of(right):
-            f, g = to_sympy(left), to_sympy(right)
             yield (
                 "product-rule",
                 (
                     f"Your answer multiplies the derivatives of the factors {to_pretty(left)} and "
                     f"{to_pretty(right)}; by the product rule (f·g)′ = f′·g + f·g′."
                 ),
-                derivative(f, x) * derivative(g, x),
+                lambda: slopes.slope(left) * slopes.slope(right),
             )
         case BinOp("/", top, bottom) if wrt in variables_of(top) and wrt in variables_of(bottom):
-            f, g = to_sympy(top), to_sympy(bottom)
             message = (
                 f"Your answer does not follow the quotient rule for {shown}: "
                 "(f/g)′ = (f′·g − f·g′)/g²."
             )
-            df, dg = derivative(f, x), derivative(g, x)
-            yield "quotient-rule", message, df / dg
-            yield "quotient-rule", message, (df * g - f * dg) / g
-            yield "quotient-rule", message, (f * dg - df * g) / g**2
+            for form in _QUOTIENT_FORMS:
+                yield (
+                    "quotient-rule",
+                    message,
+                    lambda form=form: form(  # type: ignore[misc]
+                        slopes.at(top), slopes.at(bottom), slopes.slope(top), slopes.slope(bottom)
+                    ),
+                )
 
 
-def _outer_derivative(outer: Node, inner: Node) -> sympy.Expr:
-    """g′(u) at u = inner, for the outer function g written with the hole: no inner derivative."""
-    hole = symbol(_HOLE)
-    return derivative(to_sympy(outer), hole).xreplace({hole: to_sympy(inner)})
+# Wrong quotient rules, from (f, g, f′, g′): f′/g′, (f′g − fg′)/g and (fg′ − f′g)/g².
+def _derivatives_divided(f: Array, g: Array, df: Array, dg: Array) -> Array:
+    return df / dg
+
+
+def _divided_once(f: Array, g: Array, df: Array, dg: Array) -> Array:
+    return (df * g - f * dg) / g
+
+
+def _numerator_swapped(f: Array, g: Array, df: Array, dg: Array) -> Array:
+    return (f * dg - df * g) / g**2
+
+
+_QUOTIENT_FORMS = (_derivatives_divided, _divided_once, _numerator_swapped)
 
 
 def _chain_message(shown: str, inner: Node, wrt: str) -> str:
@@ -360,34 +437,20 @@ def _exponent_message(shown: str) -> str:
     return f"The exponent of {shown} was not lowered: the power rule gives n·uⁿ⁻¹·u′, not n·uⁿ·u′."
 
 
-def _around(
-    tree: Node, path: tuple[int, ...], node: Node, wrong: sympy.Expr, x: sympy.Symbol
-) -> Builder:
-    """The derivative of `tree` with the derivative of the subtree at `path` replaced by `wrong`."""
-
-    def build() -> sympy.Expr:
-        hole = symbol(_HOLE)
-        around = to_sympy(_replace(tree, path, Var(_HOLE)))
-        total = derivative(around, x) + derivative(around, hole) * wrong
-        return total.xreplace({hole: to_sympy(node)})
-
-    return build
-
-
-def _lost_signs(tree: Node, x: sympy.Symbol) -> Iterator[tuple[str, str, Builder]]:
+def _lost_signs(slopes: _Slopes) -> Iterator[tuple[str, str, Builder]]:
     """A term whose minus sign was lost: the derivative of the function with that `−` a `+`."""
-    for path, node in _subtrees(tree):
+    for path, node in _subtrees(slopes.tree):
         flipped: Node | None = None
         if isinstance(node, BinOp) and node.op == "-":
             flipped = BinOp("+", node.left, node.right)
         elif isinstance(node, Neg):
             flipped = node.operand
         if flipped is not None:
-            changed = _replace(tree, path, flipped)
+            changed = _replace(slopes.tree, path, flipped)
             yield (
                 "sign",
                 f"A minus sign is lost in {to_pretty(node)}: check the sign of each term.",
-                lambda changed=changed: derivative(to_sympy(changed), x),  # type: ignore[misc]
+                lambda changed=changed: slopes.slope(changed),  # type: ignore[misc]
             )
 
 

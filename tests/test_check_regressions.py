@@ -15,7 +15,7 @@ import yaml
 from typer.testing import CliRunner
 
 import gradtutor.grading
-from gradtutor import symbolic_check
+from gradtutor import diagnose, symbolic_check
 from gradtutor.budget import Budget
 from gradtutor.check import check_answer, clear_caches, decide, grade_files, run_check
 from gradtutor.cli import app
@@ -507,3 +507,45 @@ def test_a_valid_min_score_still_decides_the_exit_code(
 ) -> None:
     args = ["check", "--function", "x^2", "--wrt", "x", "--answer", answer, "--min-score", value]
     assert runner.invoke(app, args).exit_code == exit_code
+
+
+# --- the diagnosis --------------------------------------------------------------------------------
+
+
+def _diagnosis(function: str, wrt: str, answer: str, variables: list[str] | None = None) -> Any:
+    result = check_answer(exercise_from_function(function, wrt, variables), wrt, answer)
+    assert result.verdict == "incorrect", result.message
+    return result.diagnosis
+
+
+def test_the_mistakes_are_built_from_values_without_sympy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mistakes are compared by value only: finite differences of the changed function do."""
+    clear_caches()
+    diagnose.mistakes.cache_clear()
+    spec = ExerciseSpec.of(exercise_from_function("cos(x^2) y - x/(x + y)", "x", ["x", "y"]))
+    context = context_for(spec, "x", 0, 2.0)
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("SymPy differentiated a mistake")
+
+    monkeypatch.setattr(sympy, "diff", refused)
+    kinds = {mistake.kind for mistake in diagnose.mistakes(context)}
+    assert {"function-itself", "wrong-variable", "not-held-constant", "chain-rule"} <= kinds
+    assert {"quotient-rule", "sign"} <= kinds
+
+
+@pytest.mark.parametrize(
+    ("function", "wrt", "answer", "kind"),
+    [
+        ("x^2 y + y^3", "x", "2x y + x^2 + 3y^2", "not-held-constant"),
+        ("x^2 y + y^3", "x", "x^2 + 3y^2", "wrong-variable"),
+        ("(x y + 1)^3", "x", "3(x y + 1)^2", "chain-rule"),
+        ("x^2 sin(x)", "x", "2x cos(x)", "product-rule"),
+        ("sqrt(x^2 + 1)", "x", "sqrt(x^2 + 1) x", "exponent-not-reduced"),
+    ],
+)
+def test_mistakes_computed_by_finite_differences_still_match(
+    function: str, wrt: str, answer: str, kind: str
+) -> None:
+    diagnosis = _diagnosis(function, wrt, answer, ["x", "y"])
+    assert diagnosis is not None and diagnosis.kind == kind, diagnosis
