@@ -66,7 +66,7 @@ CASES = {
     "function-single-quoted": (
         "malformed/function-single-quoted.yaml:6:20: the function does not parse: "
         "unexpected character ''' (U+0027)",
-        "quotes are not needed; type the formula itself",
+        "type the formula itself: no quotes, and no prime (f') notation",
     ),
     "function-block": (
         "malformed/function-block.yaml:8:9: the function does not parse: "

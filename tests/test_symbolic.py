@@ -91,8 +91,8 @@ def sympy_expressions() -> st.SearchStrategy[sympy.Expr]:
 @settings(max_examples=150, deadline=None)
 @given(sympy_expressions())
 def test_from_sympy_round_trips_through_the_language(expr: sympy.Expr) -> None:
-    if expr.has(sympy.zoo, sympy.nan, sympy.oo):
-        return
+    if expr.has(sympy.zoo, sympy.nan, sympy.oo, sympy.I):
+        return  # not a real formula: the language has no way to write it
     text = to_ascii(from_sympy(expr))
     back = to_sympy(parse(text, ["x", "y"]))
     assert sympy.simplify(back - expr) == 0, text
