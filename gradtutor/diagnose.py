@@ -5,8 +5,9 @@ learner who makes that mistake would write: the function itself, the derivative 
 variable, the inner derivative of one composite left out (chain rule), a product differentiated as
 f′·g′, a power differentiated without lowering its exponent, other variables not held constant, a
 sign lost. The answer is compared with each at the sample points; a constant factor (or a factor
-of −1) is found from the ratio of the answer to the derivative. The first mistake that matches at
-every point is the diagnosis, with the exercise's hint that speaks of it.
+of −1) is found from the ratio of the answer to the derivative. Of the mistakes that match at
+every point, the most specific (`RANKS`) is the diagnosis, with the exercise's hint that speaks of
+it; a second one that matches too is mentioned.
 
 Mistakes are built once per exercise and variable, and only when an answer is incorrect, as
 values at the sample points: finite differences of the changed function, no SymPy.
@@ -64,6 +65,32 @@ HINT_WORDS: dict[str, tuple[str, ...]] = {
 }
 
 
+# When several mistakes give the answer's values, the most specific is named: one that says which
+# rule went wrong on which part of the function, then a partial-derivative mistake, then not
+# differentiating at all, and last a mere relation of values. Within a rank, catalogue order.
+# An answer that is 0 everywhere shows no rule at all (f′·g′ with g a step is 0 too): said first.
+ZERO = 0
+RULE = 1  # chain, product, quotient or power rule, or a sign, misapplied to a named part
+PARTIAL = 2  # another variable not held constant, or the derivative in another variable
+WHOLE = 3  # no derivative taken: the function itself
+VALUE = 4  # only a relation to the derivative: rounded decimals, the opposite sign, a factor
+RANKS: dict[str, int] = {
+    "zero": ZERO,
+    "chain-rule": RULE,
+    "product-rule": RULE,
+    "quotient-rule": RULE,
+    "exponent-not-reduced": RULE,
+    "sign": RULE,  # a minus lost in a named term, or cos differentiated to sin
+    "not-held-constant": PARTIAL,
+    "wrong-variable": PARTIAL,
+    "function-itself": WHOLE,
+    "rounded": VALUE,
+    "constant-factor": VALUE,
+}
+# Kinds whose own message already says how the answer scales the derivative.
+_SAYS_FACTOR = ("sign", "constant-factor", "rounded")
+
+
 @dataclass(frozen=True)
 class Mistake:
     """The values a learner making this mistake would get at the context's sample points."""
@@ -73,18 +100,35 @@ class Mistake:
     values: Array
 
 
+@dataclass(frozen=True)
+class _Match:
+    rank: int
+    kind: str
+    message: str
+
+
 def diagnose(context: ExerciseContext, answer: Node, values: Array) -> Diagnosis | None:
-    """The likely mistake behind `answer` (its `values` at the sample points), or None."""
+    """The likely mistake behind `answer` (its `values` at the sample points), or None.
+
+    The most specific mistake that matches is named (`RANKS`); a second one of another kind
+    that matches too, unless it only relates values, is mentioned after it.
+    """
     if context.samples.size == 0 or not np.isfinite(values).any():
         return None
     reference = context.reference_values
-    for kind, message in _found(context, answer, values, reference):
-        factor = _constant_factor(values, reference)
-        if factor is not None and kind not in ("sign", "constant-factor", "rounded"):
-            # A specific mistake that also scales the derivative: say by how much.
-            message += f" (Your answer is {_factor_text(factor)} the derivative.)"
-        return Diagnosis(kind, message, hint_for(kind, context.spec.hints))
-    return None
+    found = sorted(_found(context, answer, values, reference), key=lambda match: match.rank)
+    if not found:
+        return None
+    first, message = found[0], found[0].message
+    factor = _constant_factor(values, reference)
+    if factor is not None and first.kind not in _SAYS_FACTOR:
+        # A specific mistake that also scales the derivative: say by how much.
+        message += f" (Your answer is {_factor_text(factor)} the derivative.)"
+    also = [match for match in found if match.kind != first.kind and match.rank < VALUE]
+    if also:
+        second = also[0].message
+        message += f" Another mistake gives the same answer: {second[0].lower()}{second[1:]}"
+    return Diagnosis(first.kind, message, hint_for(first.kind, context.spec.hints))
 
 
 def hint_for(kind: str, hints: tuple[str, ...] | list[str]) -> int | None:
@@ -101,43 +145,41 @@ def hint_for(kind: str, hints: tuple[str, ...] | list[str]) -> int | None:
 
 def _found(
     context: ExerciseContext, answer: Node, values: Array, reference: Array
-) -> Iterator[tuple[str, str]]:
+) -> Iterator[_Match]:
+    """Every mistake that gives the answer's values, in catalogue order."""
     wrt = context.wrt
     unit = _scale(reference)
     if _matches(values, np.zeros_like(values), unit) and not _matches(reference, values):
-        yield (
+        yield _Match(
+            RANKS["zero"],
             "zero",
-            (
-                f"Your answer is 0, as if nothing in the function depended on {wrt}; only "
-                f"the terms without {wrt} vanish."
-            ),
+            f"Your answer is 0, as if nothing in the function depended on {wrt}; only the terms "
+            f"without {wrt} vanish.",
         )
     for mistake in mistakes(context):
         if _matches(values, mistake.values, unit):
-            yield mistake.kind, mistake.message
+            yield _Match(RANKS[mistake.kind], mistake.kind, mistake.message)
     if _rounded(answer, values, reference):
-        yield (
+        yield _Match(
+            VALUE,
             "rounded",
-            (
-                "Your answer is close to the derivative but not equal: write exact values "
-                "(1/3, pi, sqrt(2)) instead of rounded decimals."
-            ),
+            "Your answer is close to the derivative but not equal: write exact values "
+            "(1/3, pi, sqrt(2)) instead of rounded decimals.",
         )
     factor = _constant_factor(values, reference)
-    if factor is not None:
-        if factor == -1:
-            yield (
-                "sign",
-                "Your answer has the opposite sign of the derivative: check the minus signs.",
-            )
-        else:
-            yield (
-                "constant-factor",
-                (
-                    f"Your answer is {_factor_text(factor)} the derivative: check the constant "
-                    "factors (a coefficient or exponent brought down, dropped or doubled)."
-                ),
-            )
+    if factor == -1:
+        yield _Match(
+            VALUE,
+            "sign",
+            "Your answer has the opposite sign of the derivative: check the minus signs.",
+        )
+    elif factor is not None:
+        yield _Match(
+            VALUE,
+            "constant-factor",
+            f"Your answer is {_factor_text(factor)} the derivative: check the constant factors "
+            "(a coefficient or exponent brought down, dropped or doubled).",
+        )
 
 
 def _rounded(answer: Node, values: Array, reference: Array) -> bool:

@@ -549,3 +549,31 @@ def test_mistakes_computed_by_finite_differences_still_match(
 ) -> None:
     diagnosis = _diagnosis(function, wrt, answer, ["x", "y"])
     assert diagnosis is not None and diagnosis.kind == kind, diagnosis
+
+
+@pytest.mark.parametrize(
+    ("function", "wrt", "answer", "kind", "also"),
+    [
+        # the inner derivative left out over "the function itself" (both give exp(2x))
+        ("exp(2x)", "x", "exp(2x)", "chain-rule", "the function itself"),
+        ("exp(x y)", "x", "exp(x y)", "chain-rule", "the function itself"),
+        # ... and over "the derivative in another variable" ((x z + y)³ in z and in y)
+        ("(x z + y)^3", "z", "3(x z + y)^2", "chain-rule", "with respect to y"),
+        ("(y - x)^2", "x", "2(y - x)", "chain-rule", "with respect to y"),
+        # an answer of 0 is said to be 0, even where f′·g′ with a step g is 0 too
+        ("x 1(x > 0)", "x", "0", "zero", "multiplies the derivatives"),
+    ],
+)
+def test_the_most_specific_mistake_is_named_and_the_other_mentioned(
+    function: str, wrt: str, answer: str, kind: str, also: str
+) -> None:
+    diagnosis = _diagnosis(function, wrt, answer, ["x", "y", "z"])
+    assert diagnosis is not None and diagnosis.kind == kind, diagnosis
+    first, _, second = diagnosis.message.partition("Another mistake gives the same answer: ")
+    assert also in second and also not in first, diagnosis.message
+
+
+def test_one_mistake_alone_is_not_followed_by_another() -> None:
+    diagnosis = _diagnosis("sin(x^2)", "x", "cos(x^2)")
+    assert diagnosis is not None and diagnosis.kind == "chain-rule"
+    assert "Another mistake" not in diagnosis.message
