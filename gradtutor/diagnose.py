@@ -2,12 +2,12 @@
 
 Each mistake is a general rule that builds, from the exercise's function, the "derivative" a
 learner who makes that mistake would write: the function itself, the derivative in another
-variable, the inner derivative of one composite left out (chain rule), a product differentiated as
-f′·g′, a power differentiated without lowering its exponent, other variables not held constant, a
-sign lost. The answer is compared with each at the sample points; a constant factor (or a factor
-of −1) is found from the ratio of the answer to the derivative. Of the mistakes that match at
-every point, the most specific (`RANKS`) is the diagnosis, with the exercise's hint that speaks of
-it; a second one that matches too is mentioned.
+variable, a factor held constant dropped, the inner derivative of one composite left out (chain
+rule), a product differentiated as f′·g′, a power differentiated without lowering its exponent,
+other variables not held constant, a sign lost. The answer is compared with each at the sample
+points; a constant factor (or a factor of −1) is found from the ratio of the answer to the
+derivative. Of the mistakes that match at every point, the most specific (`RANKS`) is the
+diagnosis, with the exercise's hint that speaks of it; a second one that matches too is mentioned.
 
 Mistakes are built once per exercise and variable, and only when an answer is incorrect, as
 values at the sample points: finite differences of the changed function, no SymPy.
@@ -32,6 +32,7 @@ from gradtutor.expr import (
     Node,
     Num,
     Var,
+    number,
     substitute,
     to_pretty,
     variables_of,
@@ -61,6 +62,7 @@ HINT_WORDS: dict[str, tuple[str, ...]] = {
     "quotient-rule": ("quotient", "denominator", "g²", "g^2"),
     "exponent-not-reduced": ("exponent", "power", "lower", "reduce", "one less", "n − 1", "n-1"),
     "not-held-constant": ("fixed", "held", "hold", "constant", "frozen", "stays put", "treat"),
+    "dropped-factor": ("factor", "coefficient", "in front", "multipl", "stays", "keep", "constant"),
     "rounded": ("exact", "fraction", "decimal"),
 }
 
@@ -81,6 +83,7 @@ RANKS: dict[str, int] = {
     "quotient-rule": RULE,
     "exponent-not-reduced": RULE,
     "sign": RULE,  # a minus lost in a named term, or cos differentiated to sin
+    "dropped-factor": PARTIAL,
     "not-held-constant": PARTIAL,
     "wrong-variable": PARTIAL,
     "function-itself": WHOLE,
@@ -333,6 +336,7 @@ def _catalogue(slopes: _Slopes) -> Iterator[tuple[str, str, Builder]]:
         f"This is the function itself, not its derivative: differentiate it with respect to {wrt}.",
         lambda: slopes.at(tree),
     )
+    yield from _dropped_factors(slopes)
     others = [name for name in variables_of(tree) if name != wrt]
     for name in others:
         yield (
@@ -353,6 +357,45 @@ def _catalogue(slopes: _Slopes) -> Iterator[tuple[str, str, Builder]]:
                 ),
             )
     yield from _lost_signs(slopes)
+
+
+def _dropped_factors(slopes: _Slopes) -> Iterator[tuple[str, str, Builder]]:
+    """A factor without `wrt` left out of a term: the derivative divided by it, in that term.
+
+    Held constant, a factor stays: ∂(c·u)/∂x = c·∂u/∂x, for a number c or another variable.
+    Each such factor of each term is tried alone, and all of a term's together.
+    """
+    tree, wrt = slopes.tree, slopes.wrt
+    for path, term in _terms(tree):
+        if wrt not in variables_of(term):
+            continue
+        constant = [factor for factor in _factors(term, path) if wrt not in variables_of(factor[1])]
+        for chosen in [[factor] for factor in constant] + [constant] * (len(constant) > 1):
+            dropped = tree
+            for factor_path, _, _ in chosen:
+                dropped = _replace(dropped, factor_path, number(1))
+            yield (
+                "dropped-factor",
+                _dropped_message(chosen, term if path else None, wrt),
+                lambda dropped=dropped: slopes.slope(dropped),  # type: ignore[misc]
+            )
+
+
+def _dropped_message(
+    chosen: list[tuple[tuple[int, ...], Node, bool]], term: Node | None, wrt: str
+) -> str:
+    names = [to_pretty(BinOp("/", number(1), node) if over else node) for _, node, over in chosen]
+    numbers = all(not variables_of(node) for _, node, _ in chosen)
+    several = len(names) > 1
+    what = f"the {'constant ' if numbers else ''}factor{'s' if several else ''} "
+    what += " and ".join(names)
+    where = f" of the term {to_pretty(term)}" if term is not None else ""
+    subject = "they do" if several else "it does"
+    why = "" if numbers else f" (held constant: {subject} not contain {wrt})"
+    return (
+        f"Your answer drops {what}{where}{why}; a constant factor stays in the derivative: "
+        f"∂(c·u)/∂{wrt} = c·∂u/∂{wrt}."
+    )
 
 
 def _not_held_constant(slopes: _Slopes, others: list[str]) -> Iterator[tuple[str, str, Builder]]:
@@ -514,6 +557,33 @@ def _children(node: Node) -> tuple[Node, ...]:
         case Call(_, args):
             return args
     return ()  # indicators are not differentiated through
+
+
+def _terms(tree: Node, path: tuple[int, ...] = ()) -> Iterator[tuple[tuple[int, ...], Node]]:
+    """The terms of a sum (signs aside), each with its path."""
+    match tree:
+        case BinOp("+" | "-", left, right):
+            yield from _terms(left, (*path, 0))
+            yield from _terms(right, (*path, 1))
+        case Neg(operand):
+            yield from _terms(operand, (*path, 0))
+        case _:
+            yield path, tree
+
+
+def _factors(
+    term: Node, path: tuple[int, ...], divided: bool = False
+) -> Iterator[tuple[tuple[int, ...], Node, bool]]:
+    """The factors of a product or quotient, each with its path and whether it divides."""
+    match term:
+        case BinOp("*", left, right):
+            yield from _factors(left, (*path, 0), divided)
+            yield from _factors(right, (*path, 1), divided)
+        case BinOp("/", top, bottom):
+            yield from _factors(top, (*path, 0), divided)
+            yield (*path, 1), bottom, not divided
+        case _:
+            yield path, term, divided
 
 
 def _replace(tree: Node, path: tuple[int, ...], new: Node) -> Node:

@@ -577,3 +577,35 @@ def test_one_mistake_alone_is_not_followed_by_another() -> None:
     diagnosis = _diagnosis("sin(x^2)", "x", "cos(x^2)")
     assert diagnosis is not None and diagnosis.kind == "chain-rule"
     assert "Another mistake" not in diagnosis.message
+
+
+@pytest.mark.parametrize(
+    ("function", "wrt", "answer", "named"),
+    [
+        ("x^2*y", "x", "2x", "the factor y (held constant: it does not contain x)"),
+        ("x^2/y", "x", "2x", "the factor 1/y"),
+        ("3x^2", "x", "2x", "the constant factor 3"),
+        ("x^2 y z", "x", "2x z", "the factor y"),
+        ("x^2 y z", "x", "2x", "the factors y and z"),
+        ("3x^2 y + sin(x)", "x", "6x + cos(x)", "the factor y of the term 3·x²·y"),
+        ("w*x + b", "w", "1", "the factor x"),
+    ],
+)
+def test_a_dropped_constant_factor_is_named(
+    function: str, wrt: str, answer: str, named: str
+) -> None:
+    diagnosis = _diagnosis(function, wrt, answer, ["x", "y", "z", "w", "b"])
+    assert diagnosis is not None and diagnosis.kind == "dropped-factor", diagnosis
+    assert f"Your answer drops {named}" in diagnosis.message
+
+
+def test_the_hint_for_a_dropped_factor() -> None:
+    hints = [
+        "Differentiate x² first.",
+        "y is held constant, so the factor y stays in front.",
+        "Watch the sign.",
+    ]
+    assert diagnose.hint_for("dropped-factor", hints) == 1
+    exercise = exercise_from_function("x^2*y", "x").model_copy(update={"hints": hints})
+    diagnosis = check_answer(exercise, "x", "2x").diagnosis
+    assert diagnosis is not None and diagnosis.hint == 1
