@@ -119,11 +119,11 @@ def diagnose(context: ExerciseContext, answer: Node, values: Array) -> Diagnosis
     if context.samples.size == 0 or not np.isfinite(values).any():
         return None
     reference = context.reference_values
-    found = sorted(_found(context, answer, values, reference), key=lambda match: match.rank)
+    factor = _constant_factor(values, reference)
+    found = sorted(_found(context, answer, values, reference, factor), key=lambda match: match.rank)
     if not found:
         return None
     first, message = found[0], found[0].message
-    factor = _constant_factor(values, reference)
     if factor is not None and first.kind not in _SAYS_FACTOR:
         # A specific mistake that also scales the derivative: say by how much.
         message += f" (Your answer is {_factor_text(factor)} the derivative.)"
@@ -147,7 +147,11 @@ def hint_for(kind: str, hints: tuple[str, ...] | list[str]) -> int | None:
 
 
 def _found(
-    context: ExerciseContext, answer: Node, values: Array, reference: Array
+    context: ExerciseContext,
+    answer: Node,
+    values: Array,
+    reference: Array,
+    factor: Fraction | float | None,
 ) -> Iterator[_Match]:
     """Every mistake that gives the answer's values, in catalogue order."""
     wrt = context.wrt
@@ -159,9 +163,8 @@ def _found(
             f"Your answer is 0, as if nothing in the function depended on {wrt}; only the terms "
             f"without {wrt} vanish.",
         )
-    for mistake in mistakes(context):
-        if _matches(values, mistake.values, unit):
-            yield _Match(RANKS[mistake.kind], mistake.kind, mistake.message)
+    for mistake in _matching(context, values, unit):
+        yield _Match(RANKS[mistake.kind], mistake.kind, mistake.message)
     if _rounded(answer, values, reference):
         yield _Match(
             VALUE,
@@ -169,7 +172,6 @@ def _found(
             "Your answer is close to the derivative but not equal: write exact values "
             "(1/3, pi, sqrt(2)) instead of rounded decimals.",
         )
-    factor = _constant_factor(values, reference)
     if factor == -1:
         yield _Match(
             VALUE,
@@ -220,6 +222,30 @@ def _close(answer: Array, candidate: Array, rtol: float, unit: float = 0.0) -> b
 
 def _matches(answer: Array, candidate: Array, unit: float = 0.0) -> bool:
     return _close(answer, candidate, MATCH_RTOL, unit)
+
+
+def _matching(context: ExerciseContext, values: Array, unit: float) -> list[Mistake]:
+    """The mistakes whose values `values` match (`_matches`), all compared at once."""
+    found = mistakes(context)
+    if not found:
+        return []
+    table, scales = _table(context)
+    with np.errstate(all="ignore"):
+        both = np.isfinite(table) & np.isfinite(values)
+        atol = 1e-9 * np.maximum(np.maximum(scales, unit), 1e-300)
+        bound = MATCH_RTOL * (np.abs(table) + np.abs(values)) + atol[:, None]
+        close = np.abs(table - values) <= bound
+    enough = both.sum(axis=1) >= max(3, int(0.75 * len(values)))
+    agree = np.all(close | ~both, axis=1)
+    return [mistake for mistake, match in zip(found, enough & agree, strict=True) if match]
+
+
+@lru_cache(maxsize=256)
+def _table(context: ExerciseContext) -> tuple[Array, Array]:
+    """The values of every mistake, one row each, and the largest |value| of each row."""
+    table = np.vstack([mistake.values for mistake in mistakes(context)])
+    scales = np.where(np.isfinite(table), np.abs(table), 0.0).max(axis=1)
+    return table, scales
 
 
 def _constant_factor(answer: Array, reference: Array) -> Fraction | float | None:
