@@ -191,6 +191,9 @@ def _compare(
         steps.append(("expand", sympy.expand))
     if small and _has_denominator(difference):
         # Without a quotient anywhere, cancel() only expands (and it is slow on Piecewise).
+        # Over one denominator, a numerator that expands to 0 is the same proof as cancel()'s,
+        # at a fraction of its cost (no polynomial gcd); cancel() is left for the rest.
+        steps.append(("cancel", _numerator_expanded))
         steps.append(("cancel", sympy.cancel))
     for name, step in steps:
         reduced = step(difference)
@@ -208,6 +211,12 @@ def _compare(
         if sympy.simplify(_as_piecewise(difference)) == 0:
             return SymbolicOutcome("equal", "simplify")
     return UNDECIDED
+
+
+def _numerator_expanded(expr: sympy.Expr) -> sympy.Expr:
+    """`expr` over a common denominator, with its numerator expanded."""
+    numerator, denominator = sympy.fraction(sympy.together(expr))
+    return sympy.expand(numerator) / denominator
 
 
 def _has_denominator(expr: sympy.Expr) -> bool:
