@@ -24,6 +24,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -228,6 +229,8 @@ class _Recheck:
 
     counterexample: Counterexample | None
     verified: bool
+    # The counterexample is a high-precision difference from SymPy's derivative as a tree.
+    exact: bool = False
 
 
 @dataclass(frozen=True)
@@ -237,6 +240,7 @@ class _Comparison:
     check: NumericCheck | None
     counterexample: Counterexample | None
     refuted: int  # outliers that high precision showed to be float64 artefacts
+    exact: bool = False  # the counterexample is exact (`_Recheck.exact`)
 
 
 class _Decider:
@@ -246,20 +250,25 @@ class _Decider:
         self.budget = budget
         self.values = evaluate(tree, context.samples.points)
         self.extra_points = 0  # points of the extra evidence that agreed
-        self.answer = self._to_sympy()
 
-    def _to_sympy(self) -> sympy.Expr | None:
+    @cached_property
+    def answer(self) -> sympy.Expr | None:
+        """The answer in SymPy, None if building it ran out of time (it is built when needed)."""
         try:
-            with self.budget.limit():
+            with Budget(max(self.budget.remaining(), EVIDENCE_SECONDS)).limit():
                 return to_sympy(self.tree)
         except BudgetExceeded:
             return None
 
     def decide(self) -> Decision:
+        comparison = self.numeric()
+        if comparison.exact:
+            # The answer and SymPy's derivative differ at a point, in high precision: they are
+            # not one expression, and SymPy is not needed to say so.
+            return self.incorrect("different", comparison.check, comparison.counterexample)
         reference = self.context.reference
         if self.answer is not None and reference is not None and self.answer - reference == 0:
-            return self.correct(SymbolicOutcome("equal", "structure"), self.numeric())
-        comparison = self.numeric()
+            return self.correct(SymbolicOutcome("equal", "structure"), comparison)
         if comparison.counterexample is not None:
             return self.incorrect("different", comparison.check, comparison.counterexample)
         return self.settle(comparison)
@@ -321,7 +330,7 @@ class _Decider:
                     recheck = self.confirm(point, estimate, float(tolerance[index]))
                     if recheck.counterexample is not None:
                         check = NumericCheck("disagree", samples.size, _largest(error[conclusive]))
-                        return _Comparison(check, recheck.counterexample, refuted)
+                        return _Comparison(check, recheck.counterexample, refuted, recheck.exact)
                     if not recheck.verified:
                         dropped.append(index)
                     elif conclusive[index]:
@@ -365,7 +374,8 @@ class _Decider:
             return self.against_estimate(point, settled.answer, estimate, tolerance)
         if settled.agreement == "equal":
             return _Recheck(None, verified=True)
-        return _Recheck(Counterexample(point, settled.reference, settled.answer), verified=False)
+        counterexample = Counterexample(point, settled.reference, settled.answer)
+        return _Recheck(counterexample, verified=False, exact=settled.answer is not None)
 
     def against_difference(self, point: dict[str, float]) -> _Recheck:
         difference = self.context.difference_at(point)

@@ -14,6 +14,7 @@ import sympy
 import yaml
 from typer.testing import CliRunner
 
+import gradtutor.check
 import gradtutor.grading
 from gradtutor import diagnose, symbolic_check
 from gradtutor.budget import Budget
@@ -609,3 +610,30 @@ def test_the_hint_for_a_dropped_factor() -> None:
     exercise = exercise_from_function("x^2*y", "x").model_copy(update={"hints": hints})
     diagnosis = check_answer(exercise, "x", "2x").diagnosis
     assert diagnosis is not None and diagnosis.hint == 1
+
+
+# --- work skipped where it cannot change the verdict ----------------------------------------------
+
+
+def test_an_answer_refuted_in_high_precision_is_not_built_in_sympy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clear_caches()
+    exercise = exercise_from_function("x^2 sin(x)", "x")
+    check_answer(exercise, "x", "2x sin(x)")  # the context is built with SymPy first
+
+    def refused(tree: Any) -> Any:
+        raise AssertionError("the answer was built in SymPy")
+
+    monkeypatch.setattr(gradtutor.check, "to_sympy", refused)
+    result = check_answer(exercise, "x", "2x cos(x)")
+    assert (result.verdict, result.symbolic) == ("incorrect", "different")
+    assert result.counterexample is not None and result.diagnosis is not None
+
+
+def test_an_answer_undefined_at_the_counterexample_still_gets_the_structural_check() -> None:
+    """sqrt(x)^2 is x for SymPy but undefined for x < 0: only SymPy's reading decides."""
+    clear_caches()
+    exercise = exercise_from_function("x^2/2", "x")
+    result = check_answer(exercise, "x", "sqrt(x)^2")
+    assert (result.verdict, result.symbolic) == ("correct", "equal")
