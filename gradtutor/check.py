@@ -38,6 +38,7 @@ from gradtutor.context import (
     ExerciseContext,
     ExerciseSpec,
     context_for,
+    magnitudes,
     rounding,
 )
 from gradtutor.diagnose import diagnose
@@ -317,7 +318,10 @@ class _Decider:
         samples = self.context.samples
         if samples.size == 0:
             return _Comparison(None, None, 0)
-        tolerance = samples.error + _finite_or_inf(rounding(self.tree, samples.points))
+        magnitude = magnitudes(self.tree, samples.points)
+        tolerance = samples.error + _finite_or_inf(rounding(self.tree, samples.points, magnitude))
+        # The size of the terms of both trees, for the high-precision recheck's noise bound.
+        terms = magnitude + self.context.reference_magnitude
         error = np.abs(self.values - samples.estimate)
         scale = _largest(np.abs(samples.estimate)) or 1.0
         conclusive = tolerance <= INFORMATIVE * np.maximum(np.abs(samples.estimate), 1e-3 * scale)
@@ -327,7 +331,9 @@ class _Decider:
             with self.budget.limit():
                 for index in doubtful:
                     point, estimate = samples.point(index), float(samples.estimate[index])
-                    recheck = self.confirm(point, estimate, float(tolerance[index]))
+                    recheck = self.confirm(
+                        point, estimate, float(tolerance[index]), _float(terms[index])
+                    )
                     if recheck.counterexample is not None:
                         check = NumericCheck("disagree", samples.size, _largest(error[conclusive]))
                         return _Comparison(check, recheck.counterexample, refuted, recheck.exact)
@@ -352,14 +358,21 @@ class _Decider:
         counted = samples.size - len(dropped)
         return _Comparison(NumericCheck("agree", counted, _largest(error[agreeing])), None, refuted)
 
-    def confirm(self, point: dict[str, float], estimate: float, tolerance: float) -> _Recheck:
+    def confirm(
+        self,
+        point: dict[str, float],
+        estimate: float,
+        tolerance: float,
+        magnitude: float | None = None,
+    ) -> _Recheck:
         """Whether high-precision evaluation shows a difference at `point`, or equality.
 
         The answer and the derivative are compared in 40 digits or more (`exact`); where the
         derivative has no value, its `estimate` (finite difference or float64) stands, with its
         `tolerance`. Where two max/min arguments of the function tie, the function's own finite
         difference there decides instead: the reference's value at a tie rests on how its steps
-        read the tie. A comparison that precision cannot settle is neither.
+        read the tie. A comparison that precision cannot settle is neither. `magnitude`, the size
+        of both trees' terms at `point` when float64 knows it, spares `exact` computing it.
         """
         reference = self.context.reference_tree
         if self.context.extremes and self.context.tied(point):
@@ -367,7 +380,7 @@ class _Decider:
         if reference is None:
             got = evaluate_precise(self.tree, point)
             return self.against_estimate(point, got, estimate, tolerance)
-        settled = compare_at(self.tree, reference, point)
+        settled = compare_at(self.tree, reference, point, magnitude)
         if settled.agreement == "unsure":
             return _Recheck(None, verified=False)
         if settled.reference is None:

@@ -159,6 +159,13 @@ class ExerciseContext:
         return np.where(np.isfinite(values), values, self.samples.estimate)
 
     @cached_property
+    def reference_magnitude(self) -> Array:
+        """`magnitudes` of SymPy's derivative at the sample points (NaN where unknown)."""
+        if self.reference_tree is None:
+            return np.full(self.samples.size, np.nan)
+        return magnitudes(self.reference_tree, self.samples.points)
+
+    @cached_property
     def extra(self) -> tuple[dict[str, Array], Array, Array] | None:
         """More points with SymPy's derivative and its rounding there (None without a tree).
 
@@ -260,13 +267,20 @@ def _kink_loci(function: sympy.Expr) -> frozenset[sympy.Expr]:
 # --- float64 rounding of an evaluation ------------------------------------------------------------
 
 
-def rounding(node: Node, points: Mapping[str, Array]) -> Array:
+def magnitudes(node: Node, points: Mapping[str, Array]) -> Array:
+    """The size of the terms that make up the tree's value at each point (`magnitude_tree`)."""
+    return evaluate(magnitude_tree(node), points)
+
+
+def rounding(node: Node, points: Mapping[str, Array], magnitude: Array | None = None) -> Array:
     """An estimate of the absolute rounding error of `evaluate(node, points)`.
 
     It is ROUNDING_UNITS · eps times a magnitude that adds the absolute values of terms before
-    they cancel, so that `(x + 1e8) − 1e8` gets a tolerance fitting its lost digits.
+    they cancel, so that `(x + 1e8) − 1e8` gets a tolerance fitting its lost digits. The
+    `magnitude` is `magnitudes(node, points)`, computed here unless given.
     """
-    magnitude = evaluate(magnitude_tree(node), points)
+    if magnitude is None:
+        magnitude = magnitudes(node, points)
     units = ROUNDING_UNITS * max(1, _size(node) // 8)
     return np.where(np.isfinite(magnitude), units * EPS * magnitude, np.inf)
 

@@ -35,12 +35,19 @@ class Settled:
     reference: float | None
 
 
-def compare_at(answer: Node, reference: Node, point: Mapping[str, float]) -> Settled:
-    """Whether `answer` and `reference` agree at `point`, in rising precision."""
+def compare_at(
+    answer: Node, reference: Node, point: Mapping[str, float], magnitude: float | None = None
+) -> Settled:
+    """Whether `answer` and `reference` agree at `point`, in rising precision.
+
+    `magnitude` is the size of the terms of both trees there (`context.magnitudes`), if known.
+    """
     # Terms this large cancel to noise of this size at d digits: |terms| · 10^(2 − d).
-    magnitude = sum(
-        abs(evaluate_precise(magnitude_tree(tree), point) or 0.0) for tree in (answer, reference)
-    )
+    if magnitude is None:
+        magnitude = sum(
+            abs(evaluate_precise(magnitude_tree(tree), point) or 0.0)
+            for tree in (answer, reference)
+        )
     previous = _values(answer, reference, point, PRECISIONS[0])
     for digits in PRECISIONS[1:]:
         current = _values(answer, reference, point, digits)

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import sympy
 import yaml
@@ -20,8 +21,9 @@ from gradtutor import diagnose, symbolic_check
 from gradtutor.budget import Budget
 from gradtutor.check import check_answer, clear_caches, decide, grade_files, run_check
 from gradtutor.cli import app
-from gradtutor.context import ExerciseSpec, context_for
+from gradtutor.context import ExerciseSpec, context_for, magnitudes
 from gradtutor.errors import GradtutorError
+from gradtutor.exact import compare_at
 from gradtutor.exercises import exercise_from_function, load_collection
 from gradtutor.grading import grade_files_parallel
 from gradtutor.parser import parse
@@ -637,3 +639,22 @@ def test_an_answer_undefined_at_the_counterexample_still_gets_the_structural_che
     exercise = exercise_from_function("x^2/2", "x")
     result = check_answer(exercise, "x", "sqrt(x)^2")
     assert (result.verdict, result.symbolic) == ("correct", "equal")
+
+
+@pytest.mark.parametrize(
+    ("answer", "reference", "point"),
+    [
+        ("(x+y+1)^200*(x-1) - (x+y+1)^200*x + (x+y+1)^200 + 1", "1", {"x": 2.5, "y": 1.25}),
+        ("x/3", "0.333333333333x", {"x": 1.5, "y": 0.0}),
+        ("2x + 1e-30", "2x", {"x": 0.8, "y": 0.0}),
+        ("exp(x)^400", "exp(400x)", {"x": 2.0, "y": 0.0}),  # past float64: computed in mpmath
+    ],
+)
+def test_the_recheck_given_float64_magnitudes_settles_as_without(
+    answer: str, reference: str, point: dict[str, float]
+) -> None:
+    trees = [parse(text, ["x", "y"]) for text in (answer, reference)]
+    columns = {name: np.array([value]) for name, value in point.items()}
+    terms = float(sum(magnitudes(tree, columns)[0] for tree in trees))
+    given = None if not np.isfinite(terms) else terms
+    assert compare_at(*trees, point, given) == compare_at(*trees, point)
