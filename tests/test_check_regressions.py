@@ -653,8 +653,8 @@ def test_an_answer_undefined_at_the_counterexample_still_gets_the_structural_che
 def test_the_recheck_given_float64_magnitudes_settles_as_without(
     answer: str, reference: str, point: dict[str, float]
 ) -> None:
-    trees = [parse(text, ["x", "y"]) for text in (answer, reference)]
+    first, second = parse(answer, ["x", "y"]), parse(reference, ["x", "y"])
     columns = {name: np.array([value]) for name, value in point.items()}
-    terms = float(sum(magnitudes(tree, columns)[0] for tree in trees))
+    terms = float(magnitudes(first, columns)[0] + magnitudes(second, columns)[0])
     given = None if not np.isfinite(terms) else terms
-    assert compare_at(*trees, point, given) == compare_at(*trees, point)
+    assert compare_at(first, second, point, given) == compare_at(first, second, point)
