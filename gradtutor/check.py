@@ -185,16 +185,9 @@ def _check_text(
         message=decision.message,
         diagnosis=decision.diagnosis,
         counterexample=decision.counterexample,
-        reference=reference_text(context),
+        reference=context.reference_text,
         seconds=time.perf_counter() - started,
     )
-
-
-def reference_text(context: ExerciseContext) -> str | None:
-    """The derivative, printed for a teacher (`--reveal`)."""
-    if context.reference_tree is not None:
-        return to_pretty(context.reference_tree)
-    return None if context.reference is None else sympy.sstr(context.reference)
 
 
 _decisions: OrderedDict[tuple[Any, ...], Decision] = OrderedDict()

@@ -14,7 +14,7 @@ import itertools
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
@@ -33,6 +33,7 @@ from gradtutor.expr import (
     Num,
     Var,
     number,
+    to_pretty,
     variables_of,
     walk,
 )
@@ -135,10 +136,8 @@ class ExerciseContext:
         self.spec = spec
         self.wrt = wrt
         self.seed = seed
-        self.tree: Node = spec.tree if spec.tree is not None else _parse(spec)
-        self.function = to_sympy(self.tree)
+        self.tree, self.function, self.loci = _function_of(spec)
         self.reference, self.reference_tree = _derivative(self.function, wrt, timeout)
-        self.loci = _kink_loci(self.function)
         self.samples = self._samples()
 
     @property
@@ -157,6 +156,13 @@ class ExerciseContext:
             return self.samples.estimate
         values = evaluate(self.reference_tree, self.samples.points)
         return np.where(np.isfinite(values), values, self.samples.estimate)
+
+    @cached_property
+    def reference_text(self) -> str | None:
+        """The derivative, printed for a teacher (`--reveal`)."""
+        if self.reference_tree is not None:
+            return to_pretty(self.reference_tree)
+        return None if self.reference is None else sympy.sstr(self.reference)
 
     @cached_property
     def reference_magnitude(self) -> Array:
@@ -232,6 +238,14 @@ class ExerciseContext:
                 break
         assert found is not None
         return found
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _function_of(spec: ExerciseSpec) -> tuple[Node, sympy.Expr, frozenset[sympy.Expr]]:
+    """The function as a tree, in SymPy, and its kink loci: shared by its variables' contexts."""
+    tree = spec.tree if spec.tree is not None else _parse(spec)
+    function = to_sympy(tree)
+    return tree, function, _kink_loci(function)
 
 
 def _parse(spec: ExerciseSpec) -> Node:
@@ -338,3 +352,4 @@ def context_for(spec: ExerciseSpec, wrt: str, seed: int, timeout: float) -> Exer
 
 def clear_caches() -> None:
     _contexts.clear()
+    _function_of.cache_clear()

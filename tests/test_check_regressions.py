@@ -658,3 +658,11 @@ def test_the_recheck_given_float64_magnitudes_settles_as_without(
     terms = float(magnitudes(first, columns)[0] + magnitudes(second, columns)[0])
     given = None if not np.isfinite(terms) else terms
     assert compare_at(first, second, point, given) == compare_at(first, second, point)
+
+
+def test_the_contexts_of_one_function_share_its_sympy_form_and_kinks() -> None:
+    clear_caches()
+    spec = ExerciseSpec.of(exercise_from_function("relu(w x + b) y", "x", ["x", "w", "b", "y"]))
+    first, second = context_for(spec, "x", 0, 2.0), context_for(spec, "w", 0, 2.0)
+    assert first.function is second.function and first.loci is second.loci
+    assert "heaviside" in (first.reference_text or "")
