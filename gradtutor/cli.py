@@ -555,7 +555,8 @@ def validate_command(
     with finite differences of the function there. A point inside a domain where the function
     is undefined (1/x at 0) is a warning: exit 0, unless --strict.
     """
-    from gradtutor.exercises import exercises_path, validate_paths
+    from gradtutor.exercises import exercises_path
+    from gradtutor.validate import validate_paths
 
     with reported_errors():
         validation = validate_paths(paths or [exercises_path(exercises)], strict=strict)

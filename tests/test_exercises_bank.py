@@ -13,12 +13,12 @@ from gradtutor.exercises import (
     Collection,
     load_collection,
     shipped_exercises,
-    validate_paths,
 )
 from gradtutor.expr import to_ascii, to_pretty
 from gradtutor.numeric import evaluate
 from gradtutor.parser import parse
 from gradtutor.symbolic import from_sympy, symbol, to_sympy
+from gradtutor.validate import validate_paths
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gradtutor.exercises import ExerciseFileError, Problem, load_collection, validate_paths
+from gradtutor.exercises import ExerciseFileError, Problem, load_collection
+from gradtutor.validate import validate_paths
 
 FIXTURES = Path(__file__).parent / "fixtures" / "exercises"
 MALFORMED = FIXTURES / "malformed"
@@ -192,10 +193,10 @@ def test_validate_catches_a_derivative_that_finite_differences_contradict(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Were SymPy's derivative wrong on the domain, the finite differences would say so."""
-    from gradtutor import exercises
+    from gradtutor import validate
     from gradtutor.parser import parse
 
-    monkeypatch.setattr(exercises, "_reference_derivative", lambda tree, wrt: parse("2*x"))
+    monkeypatch.setattr(validate, "_reference_derivative", lambda tree, wrt: parse("2*x"))
     validation = validate_paths([FIXTURES / "valid" / "c-no-order.yaml"])
     assert len(validation.problems) == 1
     problem = validation.problems[0]

@@ -8,8 +8,9 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from gradtutor.exercises import DEFAULT_INTERVAL, Exercise, Problem, Validation
+from gradtutor.exercises import DEFAULT_INTERVAL, Exercise, Problem
 from gradtutor.expr import to_pretty
+from gradtutor.validate import Validation
 
 
 def partial(wrt: str) -> str:
