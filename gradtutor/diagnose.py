@@ -4,7 +4,8 @@ Each mistake is a general rule that builds, from the exercise's function, the "d
 learner who makes that mistake would write: the function itself, the derivative in another
 variable, a factor held constant dropped, the inner derivative of one composite left out (chain
 rule), a product differentiated as f′·g′, a power differentiated without lowering its exponent,
-other variables not held constant, a sign lost. The answer is compared with each at the sample
+other variables not held constant, a sign lost, a term of a sum left out, a term without the
+variable kept. The answer is compared with each at the sample
 points; a constant factor (or a factor of −1) is found from the ratio of the answer to the
 derivative. Of the mistakes that match at every point, the most specific (`RANKS`) is the
 diagnosis, with the exercise's hint that speaks of it; a second one that matches too is mentioned.
@@ -64,6 +65,8 @@ HINT_WORDS: dict[str, tuple[str, ...]] = {
     "not-held-constant": ("fixed", "held", "hold", "constant", "frozen", "stays put", "treat"),
     "dropped-factor": ("factor", "coefficient", "in front", "multipl", "stays", "keep", "constant"),
     "rounded": ("exact", "fraction", "decimal"),
+    "dropped-term": ("term", "each term", "sum", "every term", "left out"),
+    "constant-kept": ("constant term", "does not contain", "vanish", "of a constant", "is 0"),
 }
 
 
@@ -73,9 +76,10 @@ HINT_WORDS: dict[str, tuple[str, ...]] = {
 # An answer that is 0 everywhere shows no rule at all (f′·g′ with g a step is 0 too): said first.
 ZERO = 0
 RULE = 1  # chain, product, quotient or power rule, or a sign, misapplied to a named part
-PARTIAL = 2  # another variable not held constant, or the derivative in another variable
-WHOLE = 3  # no derivative taken: the function itself
-VALUE = 4  # only a relation to the derivative: rounded decimals, the opposite sign, a factor
+TERM = 2  # the sum rule: a term of the function left out, or a constant term kept
+PARTIAL = 3  # another variable not held constant, or the derivative in another variable
+WHOLE = 4  # no derivative taken: the function itself
+VALUE = 5  # only a relation to the derivative: rounded decimals, the opposite sign, a factor
 RANKS: dict[str, int] = {
     "zero": ZERO,
     "chain-rule": RULE,
@@ -83,6 +87,8 @@ RANKS: dict[str, int] = {
     "quotient-rule": RULE,
     "exponent-not-reduced": RULE,
     "sign": RULE,  # a minus lost in a named term, or cos differentiated to sin
+    "dropped-term": TERM,
+    "constant-kept": TERM,
     "dropped-factor": PARTIAL,
     "not-held-constant": PARTIAL,
     "wrong-variable": PARTIAL,
@@ -383,6 +389,67 @@ def _catalogue(slopes: _Slopes) -> Iterator[tuple[str, str, Builder]]:
                 ),
             )
     yield from _lost_signs(slopes)
+    yield from _sum_rule(slopes)
+
+
+def _sum_rule(slopes: _Slopes) -> Iterator[tuple[str, str, Builder]]:
+    """The sum rule misapplied: a term with `wrt` left out, or a term without it kept as is.
+
+    Both are the derivative of the function changed in that term alone, so signs and a constant
+    multiple around the sum carry over: the term replaced by 0 (dropped), or by `wrt`·term, whose
+    derivative is the term itself (kept).
+    """
+    tree, wrt = slopes.tree, slopes.wrt
+    terms = list(_sum_terms(tree, wrt))
+    if len(terms) < 2:
+        return
+    kept = [(path, term) for path, term in terms if wrt not in variables_of(term)]
+    varying = [(path, term) for path, term in terms if wrt in variables_of(term)]
+    # With one term in `wrt`, leaving it out gives 0: that is the "zero" kind, said already.
+    for path, term in varying if len(varying) > 1 else []:
+        dropped = _replace(tree, path, number(0))
+        yield (
+            "dropped-term",
+            f"Your answer leaves out the derivative of the term {to_pretty(term)}: by the sum "
+            "rule, differentiate every term and add the derivatives.",
+            lambda dropped=dropped: slopes.slope(dropped),  # type: ignore[misc]
+        )
+    for chosen in [[one] for one in kept] + [kept] * (len(kept) > 1):
+        changed = tree
+        for path, term in chosen:
+            changed = _replace(changed, path, BinOp("*", Var(wrt), term))
+        yield (
+            "constant-kept",
+            _kept_message([term for _, term in chosen], wrt),
+            lambda changed=changed: slopes.slope(changed),  # type: ignore[misc]
+        )
+
+
+def _kept_message(terms: list[Node], wrt: str) -> str:
+    names = " and ".join(to_pretty(term) for term in terms)
+    if len(terms) > 1:
+        return (
+            f"Your answer keeps the terms {names}, which do not contain {wrt}: the derivative of "
+            "each is 0."
+        )
+    return f"Your answer keeps the term {names}, which does not contain {wrt}: its derivative is 0."
+
+
+def _sum_terms(tree: Node, wrt: str) -> Iterator[tuple[tuple[int, ...], Node]]:
+    """The terms of the function as a sum, also of a sum under a constant multiple (c·(u + v))."""
+    match tree:
+        case BinOp("*", left, right) if wrt not in variables_of(left) and _is_sum(right):
+            yield from _terms(right, (1,))
+        case BinOp("*" | "/", left, right) if wrt not in variables_of(right) and _is_sum(left):
+            yield from _terms(left, (0,))
+        case Neg(operand) if _is_sum(operand):
+            yield from _terms(operand, (0,))
+        case _:
+            yield from _terms(tree)
+
+
+def _is_sum(node: Node) -> bool:
+    return isinstance(node, BinOp) and node.op in ("+", "-")
 
 
 def _dropped_factors(slopes: _Slopes) -> Iterator[tuple[str, str, Builder]]:

@@ -614,6 +614,46 @@ def test_the_hint_for_a_dropped_factor() -> None:
     assert diagnosis is not None and diagnosis.hint == 1
 
 
+@pytest.mark.parametrize(
+    ("function", "wrt", "answer", "kind", "named"),
+    [
+        ("x^2 + 3x", "x", "2x", "dropped-term", "leaves out the derivative of the term 3·x"),
+        ("y*(x^2 - x)", "x", "2xy", "dropped-term", "the term x:"),
+        (
+            "x^2 + 5y",
+            "x",
+            "2x + 5y",
+            "constant-kept",
+            "keeps the term 5·y, which does not contain x",
+        ),
+        ("x y - y^2 + 4", "x", "y - y^2 + 4", "constant-kept", "the terms y² and 4, which do not"),
+    ],
+)
+def test_a_sum_rule_mistake_names_its_term(
+    function: str, wrt: str, answer: str, kind: str, named: str
+) -> None:
+    diagnosis = _diagnosis(function, wrt, answer, ["x", "y"])
+    assert diagnosis is not None and diagnosis.kind == kind, diagnosis
+    assert named in diagnosis.message
+    assert "Another mistake" not in diagnosis.message
+
+
+def test_a_single_term_in_the_variable_left_out_is_only_said_to_be_zero() -> None:
+    diagnosis = _diagnosis("x^2 + 5", "x", "0")
+    assert diagnosis is not None and diagnosis.kind == "zero"
+    assert "Another mistake" not in diagnosis.message
+
+
+def test_the_hints_for_sum_rule_mistakes() -> None:
+    hints = [
+        "Use the power rule on x².",
+        "Differentiate each term of the sum: 3x is a term too.",
+        "5y does not contain x, so its derivative is 0.",
+    ]
+    assert diagnose.hint_for("dropped-term", hints) == 1
+    assert diagnose.hint_for("constant-kept", hints) == 2
+
+
 # --- work skipped where it cannot change the verdict ----------------------------------------------
 
 

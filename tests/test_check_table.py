@@ -130,6 +130,16 @@ INCORRECT: list[tuple[str, list[str] | None, str, str, str | None]] = [
     ("sin(x)*cos(x)", None, "x", "-cos(x) sin(x)", "product-rule"),
     ("x/(x+1)", None, "x", "1", "quotient-rule"),
     ("x^2", None, "x", "0", "zero"),
+    ("x^2 + 3x", None, "x", "2x", "dropped-term"),
+    ("x^3 - 2x + 7", None, "x", "-2", "dropped-term"),
+    ("4*(sin(x) + x^2)", XY, "x", "8x", "dropped-term"),
+    ("x^2 y + sin(x)", XY, "x", "cos(x)", "dropped-term"),
+    ("x^2 + 3x + 5", None, "x", "0", "zero"),  # all of x left out: not one term dropped
+    ("x^2 + 5y", XY, "x", "2x + 5y", "constant-kept"),
+    ("x^3 - 2x + 7", None, "x", "3x^2 - 2 + 7", "constant-kept"),
+    ("x^2 y - y^2 + 4z", XYZ, "x", "2xy - y^2 + 4z", "constant-kept"),
+    ("3*(x^2 - y)", XY, "x", "6x - 3y", "constant-kept"),
+    ("x^2 - 3x + 1", None, "x", "2x + 3", "sign"),  # a lost minus, not 1 kept
     ("x/3", None, "x", "0.3333", "rounded"),
     ("3*(2*x^2)^5", None, "x", "960x^8", None),
     ("max(x, y)", XY, "x", "1(x > y + 0.5)", None),
