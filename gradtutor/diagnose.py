@@ -29,10 +29,12 @@ from gradtutor.context import ExerciseContext
 from gradtutor.expr import (
     BinOp,
     Call,
+    Indicator,
     Neg,
     Node,
     Num,
     Var,
+    children,
     number,
     substitute,
     to_pretty,
@@ -642,14 +644,8 @@ def _subtrees(tree: Node, path: tuple[int, ...] = ()) -> Iterator[tuple[tuple[in
 
 
 def _children(node: Node) -> tuple[Node, ...]:
-    match node:
-        case Neg(operand):
-            return (operand,)
-        case BinOp(_, left, right):
-            return (left, right)
-        case Call(_, args):
-            return args
-    return ()  # indicators are not differentiated through
+    # Indicators are not differentiated through: their derivative is 0 away from the boundary.
+    return () if isinstance(node, Indicator) else children(node)
 
 
 def _terms(tree: Node, path: tuple[int, ...] = ()) -> Iterator[tuple[tuple[int, ...], Node]]:
