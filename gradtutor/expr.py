@@ -10,10 +10,11 @@ and `to_pretty` writes unicode for people (`15·(2·x²)⁴·4·x`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import operator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Literal
+from typing import Any, Literal
 
 BinaryOperator = Literal["+", "-", "*", "/", "^"]
 ComparisonOperator = Literal[">", ">=", "<", "<="]
@@ -33,6 +34,12 @@ FUNCTIONS: dict[str, int | None] = {
 FUNCTION_ALIASES: dict[str, str] = {
     "ln": "log", "arcsin": "asin", "arccos": "acos", "arctan": "atan",
     "step": "heaviside", "σ": "sigmoid",
+}  # fmt: skip
+
+# What each binary operator computes, for any kind of number (NumPy arrays, SymPy, mpmath).
+ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+    "^": operator.pow,
 }  # fmt: skip
 
 # Functions whose derivative jumps: a finite difference across one of their kinks means nothing.

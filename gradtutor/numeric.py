@@ -20,7 +20,7 @@ import mpmath
 import numpy as np
 import numpy.typing as npt
 
-from gradtutor.expr import BinOp, Call, Compare, Const, Indicator, Neg, Node, Num, Var
+from gradtutor.expr import ARITHMETIC, BinOp, Call, Compare, Const, Indicator, Neg, Node, Num, Var
 
 Array = npt.NDArray[np.float64]
 Mask = npt.NDArray[np.bool_]
@@ -134,14 +134,9 @@ class _Evaluator:
         raise TypeError(f"not an expression node: {node!r}")
 
     def binary(self, op: str, a: Array, b: Array) -> Array:
-        if op == "+":
-            return a + b
-        if op == "-":
-            return a - b
-        if op == "*":
-            return a * b
-        if op == "/":
-            return a / b
+        if op != "^":
+            result: Array = ARITHMETIC[op](a, b)
+            return result
         # A negative base has a real power only for an integer exponent (SymPy agrees).
         integral = b == np.round(b)
         return _only_where((a >= 0) | integral, lambda base: np.power(base, b), a)
@@ -254,12 +249,8 @@ def _mp(node: Node, point: Mapping[str, Any]) -> Any:
 
 
 def _mp_binary(op: str, a: Any, b: Any) -> Any:
-    if op == "+":
-        return a + b
-    if op == "-":
-        return a - b
-    if op == "*":
-        return a * b
+    if op in "+-*":
+        return ARITHMETIC[op](a, b)
     if op == "/":
         if b == 0:
             raise _Undefined

@@ -17,6 +17,7 @@ import sympy
 
 from gradtutor.errors import GradtutorError
 from gradtutor.expr import (
+    ARITHMETIC,
     BinOp,
     Call,
     Compare,
@@ -86,16 +87,7 @@ def _build(node: Node) -> sympy.Expr:
         case Neg(operand):
             return -_build(operand)
         case BinOp(op, left, right):
-            a, b = _build(left), _build(right)
-            if op == "+":
-                return a + b
-            if op == "-":
-                return a - b
-            if op == "*":
-                return a * b
-            if op == "/":
-                return a / b
-            return a**b
+            return ARITHMETIC[op](_build(left), _build(right))
         case Call(func, args):
             return _SYMPY_FUNCTIONS[func](*(_build(a) for a in args))
         case Indicator(condition):
