@@ -80,15 +80,19 @@ def test_usage_errors_exit_2(runner: CliRunner) -> None:
 
 
 def _modules_loaded_by(args: list[str]) -> set[str]:
+    # `app`, not `main`: main ends the process before anything could be printed after it.
     probe = (
-        "import runpy, sys\n"
+        "import sys\n"
         f"sys.argv = ['gradtutor', *{args!r}]\n"
-        "try:\n    runpy.run_module('gradtutor', run_name='__main__')\n"
+        "from gradtutor.cli import app\n"
+        "try:\n    app()\n"
         "except SystemExit:\n    pass\n"
-        "print(' '.join(sorted(sys.modules)), file=sys.stderr)\n"
+        "print('loaded:', ' '.join(sorted(sys.modules)), file=sys.stderr)\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    return set(done.stderr.split())
+    listed = done.stderr.rpartition("loaded:")[2].split()
+    assert "gradtutor.cli" in listed, done.stderr
+    return set(listed)
 
 
 def test_help_does_not_import_sympy_or_numpy() -> None:
@@ -99,6 +103,45 @@ def test_help_does_not_import_sympy_or_numpy() -> None:
         loaded_modules = _modules_loaded_by(args)
         assert "sympy" not in loaded_modules, args
         assert "numpy" not in loaded_modules, args
+
+
+def test_a_one_answer_check_loads_no_yaml_models_or_report_writers() -> None:
+    # Start-up time (issue 8): an inline check needs SymPy and NumPy, but not these.
+    loaded = _modules_loaded_by(["check", "--function", "x^2 y", "--wrt", "x", "--answer", "2xy"])
+    assert {"sympy", "numpy", "gradtutor.check"} <= loaded
+    assert not loaded & {"yaml", "gradtutor.exercises", "gradtutor.reports.junit"}
+
+
+def _gradtutor(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gradtutor", *args], capture_output=True, text=True, check=False
+    )
+
+
+def test_the_process_exits_with_the_commands_code_and_all_its_output() -> None:
+    # `main` skips the interpreter's teardown; codes and buffered output must survive that.
+    right = _gradtutor("check", "--function", "x^2", "--answer", "2x", "--format", "json")
+    assert right.returncode == 0
+    assert json.loads(right.stdout)["submissions"][0]["score"] == 1.0
+    assert _gradtutor("check", "--function", "x^2", "--answer", "3x").returncode == 1
+    refused = _gradtutor("check", "--function", "x^", "--answer", "2x")
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("error: ")
+    listing = _gradtutor("list", "--format", "json")
+    assert listing.returncode == 0
+    assert len(json.loads(listing.stdout)) >= 70
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gradtutor", "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # as `gradtutor list | head -0` would
+    errors = process.stderr.read()
+    process.stderr.close()
+    assert process.wait() == 1
+    assert b"Traceback" not in errors
 
 
 def test_python_dash_m_works() -> None:
