@@ -26,12 +26,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sympy
 
-from gradtutor.answers import AnswerEntry, AnswersFile, AnswersFileError, read_answers_file
 from gradtutor.budget import Budget, BudgetExceeded
 from gradtutor.context import (
     MIN_POINTS,
@@ -45,8 +44,9 @@ from gradtutor.diagnose import diagnose
 from gradtutor.errors import GradtutorError, ParseError
 from gradtutor.exact import compare_at, difference_at
 from gradtutor.expr import Node, to_ascii, to_pretty
-from gradtutor.numeric import Array, evaluate, evaluate_precise
+from gradtutor.numeric import DEFAULT_INTERVAL, Array, evaluate, evaluate_precise
 from gradtutor.parser import parse
+from gradtutor.reading import read_function
 from gradtutor.report import (
     Counterexample,
     Diagnosis,
@@ -61,6 +61,9 @@ from gradtutor.report import (
 from gradtutor.symbolic import to_sympy
 from gradtutor.symbolic_check import UNDECIDED, SymbolicOutcome, compare
 from gradtutor.witness import boundary_points
+
+if TYPE_CHECKING:  # answers files (and YAML) are read only when there are some
+    from gradtutor.answers import AnswerEntry, AnswersFile
 
 DEFAULT_TIMEOUT = 2.0
 # High-precision spot checks of agreeing answers (they catch rounded decimals such as 0.333).
@@ -101,9 +104,10 @@ def check_answer(
     timeout: float = DEFAULT_TIMEOUT,
     line: int | None = None,
 ) -> Result:
-    """Check one answer for ∂f/∂`wrt` of `exercise` (an `Exercise`); never raises for the answer.
+    """Check one answer for ∂f/∂`wrt` of `exercise` (an `Exercise` or an `ExerciseSpec`).
 
-    Raises `GradtutorError` only for a bad request: `wrt` not a variable, a negative seed.
+    Never raises for the answer; raises `GradtutorError` only for a bad request (`wrt` not a
+    variable, a negative seed).
     """
     started = time.perf_counter()
     if seed < 0:
@@ -115,10 +119,10 @@ def check_answer(
             f"its variables are {', '.join(spec.variables)}",
         )
     if answer is not None and answer.strip():
-        key = (spec, float(exercise.points), wrt, answer, seed, timeout)
+        key = (spec, spec.points, wrt, answer, seed, timeout)
         known = _results.get(key)
         if known is None:
-            checked = _check_text(exercise, spec, wrt, answer, seed, timeout)
+            checked = _check_text(spec, wrt, answer, seed, timeout)
             known = replace(checked, line=None, seconds=time.perf_counter() - started)
             remember_results([(key, known)])
         # A repeat reports what checking the answer took, not the lookup: the same in any order
@@ -126,7 +130,7 @@ def check_answer(
         return replace(known, line=line)
     return Result(
         exercise=spec.id, wrt=wrt, verdict="missing", points=0.0,
-        max_points=float(exercise.points), line=line, message="No answer was given.",
+        max_points=spec.points, line=line, message="No answer was given.",
         exercise_set=spec.exercise_set, seconds=time.perf_counter() - started,
     )  # fmt: skip
 
@@ -135,7 +139,8 @@ def answer_key(
     exercise: Any, wrt: str, answer: str, *, seed: int = 0, timeout: float = DEFAULT_TIMEOUT
 ) -> tuple[Any, ...]:
     """What `check_answer`'s result depends on, apart from the answer's line."""
-    return (ExerciseSpec.of(exercise), float(exercise.points), wrt, answer, seed, timeout)
+    spec = ExerciseSpec.of(exercise)
+    return (spec, spec.points, wrt, answer, seed, timeout)
 
 
 # Results by `answer_key`: a class types the same answers many times, and `--jobs` workers
@@ -150,16 +155,14 @@ def remember_results(results: Iterable[tuple[tuple[Any, ...], Result]]) -> None:
             _results.popitem(last=False)
 
 
-def _check_text(
-    exercise: Any, spec: ExerciseSpec, wrt: str, answer: str, seed: int, timeout: float
-) -> Result:
+def _check_text(spec: ExerciseSpec, wrt: str, answer: str, seed: int, timeout: float) -> Result:
     started = time.perf_counter()
     result = Result(
         exercise=spec.id,
         wrt=wrt,
         verdict="missing",
         points=0.0,
-        max_points=float(exercise.points),
+        max_points=spec.points,
         answer=answer,
         exercise_set=spec.exercise_set,
     )
@@ -745,6 +748,8 @@ def grade_files(
     timeout: float = DEFAULT_TIMEOUT,
 ) -> Report:
     """Grade every answers file; a file that cannot be read is a `FileFailure`, not a stop."""
+    from gradtutor.answers import AnswersFileError, read_answers_file
+
     submissions: list[Submission] = []
     failures: list[FileFailure] = []
     for path in paths:
@@ -773,17 +778,23 @@ def check_inline(
     `wrt` may be left out for a function of one variable. Raises `ParseError` for a function
     that cannot be read and `GradtutorError` for a variable that is not one of it.
     """
-    from gradtutor.exercises import exercise_from_function
-
-    names = list(variables) if variables else None
-    exercise = exercise_from_function(function, wrt, names)
+    request = read_function(function, wrt, list(variables) if variables else None)
     if wrt is None:
-        if len(exercise.variables) != 1:
+        if len(request.variables) != 1:
             raise GradtutorError(
-                f"{function} has several variables ({', '.join(exercise.variables)})",
+                f"{function} has several variables ({', '.join(request.variables)})",
                 "say which partial derivative the answer is with --wrt NAME",
             )
-        wrt = exercise.variables[0]
+        wrt = request.variables[0]
+    low, high = DEFAULT_INTERVAL
+    # A spec, not an `Exercise`: the one-answer check should not pay for loading pydantic models.
+    exercise = ExerciseSpec(
+        id="function",
+        function=function,
+        variables=tuple(request.variables),
+        domain=tuple((name, low, high) for name in sorted(request.variables)),
+        tree=request.tree,
+    )
     result = check_answer(exercise, wrt, answer, seed=seed, timeout=timeout)
     return Report(seed, [Submission("(inline)", None, [result])])
 

@@ -79,10 +79,13 @@ class ExerciseSpec:
     hints: tuple[str, ...] = ()
     exercise_set: str | None = None
     tree: Node | None = field(default=None, compare=False)
+    points: float = field(default=1.0, compare=False)  # per partial derivative asked
 
     @classmethod
     def of(cls, exercise: Any) -> ExerciseSpec:
-        """From an `Exercise` (or anything with its fields)."""
+        """From an `Exercise` (or anything with its fields); a spec is returned as it is."""
+        if isinstance(exercise, ExerciseSpec):
+            return exercise
         domain = exercise.domain or {}
         return cls(
             id=str(exercise.id),
@@ -94,6 +97,7 @@ class ExerciseSpec:
             hints=tuple(getattr(exercise, "hints", ()) or ()),
             exercise_set=getattr(exercise, "set", None) or None,
             tree=exercise.tree,
+            points=float(exercise.points),
         )
 
     @property

@@ -29,6 +29,7 @@ from pydantic import Strict as _Strict
 from gradtutor.errors import GradtutorError, ParseError
 from gradtutor.expr import Node, variables_of
 from gradtutor.parser import parse
+from gradtutor.reading import read_function
 from gradtutor.yamlnodes import (
     Mark,
     YamlMapping,
@@ -954,27 +955,15 @@ def exercise_from_function(
     Raises `ParseError` when the formula does not parse and `GradtutorError` when `wrt` names
     something that is not a variable of it.
     """
-    tree = parse(function, variables)
-    names = list(variables) if variables else variables_of(tree)
-    if not names:
-        raise GradtutorError(
-            f"'{function}' has no variables", "differentiate a function of at least one variable"
-        )
-    ask = [wrt] if isinstance(wrt, str) else list(wrt or names)
-    for name in ask:
-        if name not in names:
-            raise GradtutorError(
-                f"'{name}' is not a variable of {function}",
-                f"its variables are {', '.join(names)}; declare more with --var",
-            )
+    request = read_function(function, wrt, variables)
     exercise = Exercise(
         id="function",
         title=function,
         prompt=f"Differentiate f = {function}.",
         function=function,
-        variables=names,
-        ask=ask,
-        domain=dict.fromkeys(names, DEFAULT_INTERVAL),
+        variables=request.variables,
+        ask=request.ask,
+        domain=dict.fromkeys(request.variables, DEFAULT_INTERVAL),
     )
-    exercise.__dict__["tree"] = tree  # already parsed: seed the cache
+    exercise.__dict__["tree"] = request.tree  # already parsed: seed the cache
     return exercise

@@ -20,11 +20,13 @@ import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
+if TYPE_CHECKING:
+    import yaml
 
-_FAST_LOADER: type[yaml.SafeLoader] | None = getattr(yaml, "CSafeLoader", None)
+# PyYAML is imported by the functions that read YAML, not here: the node types are all that
+# importers such as the inline `check --function` need, and they should not pay for the loader.
 # Where the C loader's line and column could differ from the pure loader's.
 _NOT_FOR_FAST_LOADER = re.compile("[\t\r\ufeff\x85\u2028\u2029]")
 
@@ -168,6 +170,8 @@ def load_yaml(text: str, fast: bool = True) -> YamlNode | None:
     Raises `YamlSyntaxError` (with the place) for malformed YAML, several documents, or aliases
     that recurse or expand beyond `MAX_NODES`.
     """
+    import yaml
+
     root = _compose_fast(text) if fast else None
     if root is None:
         try:
@@ -184,10 +188,13 @@ def load_yaml(text: str, fast: bool = True) -> YamlNode | None:
 
 def _compose_fast(text: str) -> yaml.Node | None:
     """The C loader's node tree for an ordinary, well-formed, non-empty document; else None."""
-    if _FAST_LOADER is None or _NOT_FOR_FAST_LOADER.search(text):
+    import yaml
+
+    fast_loader: type[yaml.SafeLoader] | None = getattr(yaml, "CSafeLoader", None)
+    if fast_loader is None or _NOT_FOR_FAST_LOADER.search(text):
         return None
     try:
-        node: yaml.Node | None = yaml.compose(text, Loader=_FAST_LOADER)
+        node: yaml.Node | None = yaml.compose(text, Loader=fast_loader)
     except yaml.YAMLError:
         return None  # the pure loader reports it, in the words the messages expect
     return node
@@ -204,6 +211,8 @@ def _syntax_error(error: yaml.MarkedYAMLError) -> YamlSyntaxError:
 
 class _Converter:
     def __init__(self, text: str, marks_from_index: bool = False) -> None:
+        import yaml
+
         self.text = text
         # Offsets of the line starts, to place a mark by its index alone.
         self.line_starts = (
@@ -214,6 +223,8 @@ class _Converter:
         self.constructor = yaml.SafeLoader("")  # only its safe scalar constructors are used
 
     def convert(self, node: yaml.Node) -> YamlNode:
+        import yaml
+
         self.budget -= 1
         if self.budget < 0:
             raise YamlSyntaxError("the document is too large once its aliases are expanded",
@@ -235,6 +246,8 @@ class _Converter:
             self.open.discard(id(node))
 
     def scalar(self, node: yaml.ScalarNode) -> YamlScalar:
+        import yaml
+
         try:
             value = self.constructor.construct_object(node, deep=True)
         except yaml.YAMLError:

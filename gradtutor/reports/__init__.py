@@ -19,7 +19,6 @@ from typing import Any
 
 from gradtutor.errors import GradtutorError
 from gradtutor.report import Report, Result
-from gradtutor.reports import github, grades_csv, gradescope, junit, markdown
 from gradtutor.reports.common import Json
 
 
@@ -159,6 +158,11 @@ def render_json(report: Json) -> str:
 
 def write_reports(report: Json, files: ReportFiles) -> list[Path]:
     """Write every requested report; returns the paths written. Raises `ReportWriteError`."""
+    if not files.any():
+        return []
+    # The writers load only when a report is asked for: a plain `check` has no use for them.
+    from gradtutor.reports import grades_csv, gradescope, junit, markdown
+
     renderers: list[tuple[Path | None, Callable[[Json], bytes | str]]] = [
         (files.json, lambda data: render_json(json_report(data))),
         (files.junit, junit.render),
@@ -180,6 +184,8 @@ def write_reports(report: Json, files: ReportFiles) -> list[Path]:
 
 def append_step_summary(path: Path, text: str) -> None:
     """Append to GitHub's step summary, cut so that the file stays under the 1 MiB limit."""
+    from gradtutor.reports import github
+
     try:
         already = path.stat().st_size if path.exists() else 0
         fitted = github.fit_summary(text, already)
