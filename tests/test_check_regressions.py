@@ -57,9 +57,11 @@ def symbolic(function: str, wrt: str, answer: str, *, budget: float = 2.0) -> tu
         ("-(y*log(x) + (1 - y)*log(1 - x))", "x", "(y - x)/(x^2 - x)", "cancel"),
         ("x/(x + y)", "x", "y/(x + y)^2", "cancel"),
         # without a quotient, expand() is the proof and cancel() is not needed
-        ("(x^3 - 2x)^4", "x", "4(x^3 - 2x)^3 (3x^2 - 2)", "factor"),
+        ("(x^3 - 2x)^4", "x", "4(x^3 - 2x)^3 (3x^2 - 2)", "expand"),
         ("x^2 y + y^3", "y", "3y^2 + x^2", "structure"),
-        ("(y*(x + w))^2", "x", "2y^2 x + 2y^2 w", "factor"),
+        ("(y*(x + w))^2", "x", "2y^2 x + 2y^2 w", "expand"),
+        # too large to expand: common factors taken out
+        ("x*(x + y + w + b)^40", "x", "(x + y + w + b)^39 (41x + y + w + b)", "factor"),
         # kinks: the case analysis, with no cancel() on Piecewise
         ("min(x*y, 1)", "x", "y*1(x*y < 1)", "cases"),
         ("relu(w*x + b)", "w", "x[w x + b >= 0]", "cases"),
