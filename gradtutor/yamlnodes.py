@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 # Where the C loader's line and column could differ from the pure loader's.
 _NOT_FOR_FAST_LOADER = re.compile("[\t\r\ufeff\x85\u2028\u2029]")
 
+_STRING_TAG = "tag:yaml.org,2002:str"
+
 # Expanding aliases can multiply a small file into a huge structure ("billion laughs"); refuse to
 # convert more nodes than any real exercise or answer file holds.
 MAX_NODES = 50_000
@@ -234,7 +236,7 @@ class _Converter:
                                   self.mark(node.start_mark))  # fmt: skip
         start, end = self.mark(node.start_mark), self.mark(node.end_mark)
         if isinstance(node, yaml.ScalarNode):
-            return self.scalar(node)
+            return self.scalar(node, start, end)
         self.open.add(id(node))
         try:
             if isinstance(node, yaml.SequenceNode):
@@ -245,21 +247,20 @@ class _Converter:
         finally:
             self.open.discard(id(node))
 
-    def scalar(self, node: yaml.ScalarNode) -> YamlScalar:
+    def scalar(self, node: yaml.ScalarNode, start: Mark, end: Mark) -> YamlScalar:
         import yaml
 
-        try:
-            value = self.constructor.construct_object(node, deep=True)
-        except yaml.YAMLError:
-            value = node.value  # an explicit tag that the safe loader refuses: keep the text
+        value: Any
+        if node.tag == _STRING_TAG:
+            value = node.value  # what the safe constructor returns, without its bookkeeping
+        else:
+            try:
+                value = self.constructor.construct_object(node, deep=True)
+            except yaml.YAMLError:
+                value = node.value  # an explicit tag that the safe loader refuses: keep the text
         raw = self.text[node.start_mark.index : node.end_mark.index]
         return YamlScalar(
-            value=value,
-            text=node.value,
-            style=node.style or None,
-            start=self.mark(node.start_mark),
-            end=self.mark(node.end_mark),
-            raw=raw,
+            value=value, text=node.value, style=node.style or None, start=start, end=end, raw=raw
         )
 
     def mark(self, mark: yaml.Mark) -> Mark:
