@@ -721,7 +721,12 @@ def grade_in_child(paths: list[Path], assignment: Path, jobs: int) -> Outcome:
 
 def child() -> None:
     request = json.loads(sys.stdin.read())
-    import gradtutor.exercises  # noqa: F401 - imports are start-up, not grading (as for SymPy)
+    # Imports are start-up, not grading (as SymPy's is for the reference script); gradtutor
+    # imports PyYAML only when it first reads a file.
+    import yaml  # noqa: F401
+
+    import gradtutor.answers
+    import gradtutor.exercises  # noqa: F401
     from gradtutor.check import run_check
 
     started = time.perf_counter()

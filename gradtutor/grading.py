@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gradtutor.report import FileFailure, Report, Submission
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 # Set in each worker by `_start_worker`: what every answer is checked against.
 _worker: dict[str, Any] = {}
@@ -46,6 +48,8 @@ def grade_files_parallel(
 
     if jobs <= 1 or len(paths) <= 1:
         return grade_files(collection, paths, seed=seed, timeout=timeout)
+    from concurrent.futures import ProcessPoolExecutor  # multiprocessing: only with workers
+
     with ProcessPoolExecutor(
         max_workers=jobs, initializer=_start_worker, initargs=(collection, seed, timeout)
     ) as pool:
