@@ -19,6 +19,7 @@ the answer as read), so a class that types the same answer pays once.
 
 from __future__ import annotations
 
+import gc
 import math
 import time
 from collections import OrderedDict
@@ -832,6 +833,9 @@ def run_check(
         raise GradtutorError(f"--timeout must be more than 0 seconds, not {timeout}")
     if jobs < 1:
         raise GradtutorError(f"--jobs must be 1 or more, not {jobs}")
+    # What is loaded by now (the modules, SymPy's own tables) lives as long as the process: the
+    # garbage collector need not scan it again at every collection while a class is graded.
+    gc.freeze()
     inline = function is not None or answer is not None
     if inline and answer_files:
         raise GradtutorError(
