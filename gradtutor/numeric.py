@@ -12,7 +12,7 @@ usable only when the branches agree across the whole step.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,18 +170,42 @@ def evaluate(node: Node, points: Points) -> Array:
 
 def kink_free(node: Node, points: Points, wrt: str, step: Array) -> Mask:
     """Whether every kink of the tree stays on one side over [x - step, x + step] in `wrt`."""
-    shifted = [
-        {**points, wrt: points[wrt] + fraction * step} for fraction in (-1.0, -0.5, 0.5, 1.0)
-    ]
-    _, reference = _evaluate_with_branches(node, points)
-    same = np.ones(len(points[wrt]), dtype=bool)
-    for moved in shifted:
-        _, branches = _evaluate_with_branches(node, moved)
-        for here, there in zip(reference, branches, strict=True):
-            same &= here == there
-    # A branch that could not be evaluated (NaN) cannot be trusted either.
-    for branch in reference:
-        same &= np.isfinite(branch)
+    _, branches = _shifted(node, points, wrt, step, (0.0, *_KINK_PROBES))
+    return _same_side(branches, range(1, 1 + len(_KINK_PROBES)), len(points[wrt]))
+
+
+# Where `kink_free` looks, in steps from the point: a kink between them is seen as a branch that
+# differs from the point's own.
+_KINK_PROBES = (-1.0, -0.5, 0.5, 1.0)
+
+
+def _shifted(
+    node: Node, points: Points, wrt: str, step: Array, offsets: Sequence[float]
+) -> tuple[list[Array], list[list[Array]]]:
+    """The tree's values and branches at x + offset·step, for each offset, in one pass.
+
+    The time of an evaluation goes to walking the tree, one NumPy call per node, more than to
+    the arithmetic: seven sets of points evaluated as one cost little more than one set.
+    """
+    count = len(offsets)
+    x = np.asarray(points[wrt], dtype=np.float64)
+    stacked = {name: np.tile(np.asarray(column, dtype=np.float64), count)
+               for name, column in points.items()}  # fmt: skip
+    stacked[wrt] = np.concatenate([x if offset == 0 else x + offset * step for offset in offsets])
+    values, branches = _evaluate_with_branches(node, stacked)
+    return np.split(values, count), [np.split(branch, count) for branch in branches]
+
+
+def _same_side(branches: list[list[Array]], probes: Iterable[int], size: int) -> Mask:
+    """Where every branch at each probe (an index of `_shifted`'s offsets) is the one at offset
+    index 0, and is known there (a branch that could not be evaluated, NaN, is not trusted)."""
+    probes = list(probes)
+    same = np.ones(size, dtype=bool)
+    for branch in branches:
+        here = branch[0]
+        for probe in probes:
+            same &= here == branch[probe]
+        same &= np.isfinite(here)
     return same
 
 
@@ -317,11 +341,8 @@ class FiniteDifferences:
     step: Array
 
 
-def _central(node: Node, points: Points, wrt: str, step: Array) -> Array:
-    above = evaluate(node, {**points, wrt: points[wrt] + step})
-    below = evaluate(node, {**points, wrt: points[wrt] - step})
-    result: Array = (above - below) / (2 * step)
-    return result
+_DIFFERENCE_OFFSETS = (0.0, 1.0, -1.0, 0.5, -0.5, 0.25, -0.25)
+_KINK_PROBE_INDICES = [_DIFFERENCE_OFFSETS.index(offset) for offset in _KINK_PROBES]
 
 
 def finite_differences(node: Node, wrt: str, points: Points) -> FiniteDifferences:
@@ -334,17 +355,23 @@ def _finite_differences(node: Node, wrt: str, points: Points) -> FiniteDifferenc
     points = {name: np.asarray(values, dtype=np.float64) for name, values in points.items()}
     x = points[wrt]
     step = RELATIVE_STEP * np.maximum(1.0, np.abs(x))
-    # Two Richardson extrapolations from steps h, h/2, h/4; their difference bounds the error.
-    d1, d2, d4 = (_central(node, points, wrt, step / k) for k in (1, 2, 4))
+    # The point itself, then x ± h, x ± h/2, x ± h/4: the kink probes are among them.
+    shifted, branches = _shifted(node, points, wrt, step, _DIFFERENCE_OFFSETS)
+    at_points = shifted[0]
+    # Central differences at h, h/2 and h/4, then two Richardson extrapolations from them; the
+    # difference of the two bounds the error.
+    d1, d2, d4 = (
+        (shifted[above] - shifted[above + 1]) / (2 * (step / k))
+        for above, k in ((1, 1), (3, 2), (5, 4))
+    )
     first, second = (4 * d2 - d1) / 3, (4 * d4 - d2) / 3
     values = second
-    at_points = evaluate(node, points)
     # Rounding in f(x ± h) is about eps·|f|, divided by the smallest step.
     magnitude = np.fmax(np.abs(at_points), np.abs(d4) * step)
     rounding = 16 * np.finfo(np.float64).eps * magnitude / (step / 4)
     error = np.abs(second - first) + rounding
     defined = np.isfinite(values) & np.isfinite(at_points)
-    usable = defined & kink_free(node, points, wrt, step)
+    usable = defined & _same_side(branches, _KINK_PROBE_INDICES, len(x))
     values, error = _refine(node, wrt, points, values, error, usable)
     usable &= np.isfinite(values) & np.isfinite(error)
     return FiniteDifferences(
