@@ -98,8 +98,6 @@ RANKS: dict[str, int] = {
     "rounded": VALUE,
     "constant-factor": VALUE,
 }
-# Kinds whose own message already says how the answer scales the derivative.
-_SAYS_FACTOR = ("sign", "constant-factor", "rounded")
 
 
 @dataclass(frozen=True)
@@ -132,7 +130,7 @@ def diagnose(context: ExerciseContext, answer: Node, values: Array) -> Diagnosis
     if not found:
         return None
     first, message = found[0], found[0].message
-    if factor is not None and first.kind not in _SAYS_FACTOR:
+    if factor is not None and not _says_factor(first, factor):
         # A specific mistake that also scales the derivative: say by how much.
         message += f" (Your answer is {_factor_text(factor)} the derivative.)"
     also = [match for match in found if match.kind != first.kind and match.rank < VALUE]
@@ -140,6 +138,15 @@ def diagnose(context: ExerciseContext, answer: Node, values: Array) -> Diagnosis
         second = also[0].message
         message += f" Another mistake gives the same answer: {second[0].lower()}{second[1:]}"
     return Diagnosis(first.kind, message, hint_for(first.kind, context.spec.hints))
+
+
+def _says_factor(match: _Match, factor: Fraction | float) -> bool:
+    """Whether the match's own message tells how the answer scales the derivative."""
+    if match.rank == VALUE:  # rounded decimals, the opposite sign, a constant factor
+        return True
+    # A lost minus (or cos differentiated to sin) that flips the whole answer says as much; one
+    # that only changes a term's weight (3 − 1 read as 3 + 1: twice the derivative) does not.
+    return match.kind == "sign" and factor == -1
 
 
 def hint_for(kind: str, hints: tuple[str, ...] | list[str]) -> int | None:

@@ -7,8 +7,16 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from rich.console import Console
 from typer.testing import CliRunner
+
+# The property tests gate CI, so by default they draw the same examples on every run: a red CI
+# is then a change's fault, never a new random draw. HYPOTHESIS_PROFILE=explore searches with
+# fresh examples each run; fix what it finds and keep the example as a regression test.
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 # A stable terminal for every CLI test: fixed width, no colour.
 os.environ["COLUMNS"] = "80"

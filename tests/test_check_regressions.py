@@ -708,3 +708,17 @@ def test_the_contexts_of_one_function_share_its_sympy_form_and_kinks() -> None:
     first, second = context_for(spec, "x", 0, 2.0), context_for(spec, "w", 0, 2.0)
     assert first.function is second.function and first.loci is second.loci
     assert "heaviside" in (first.reference_text or "")
+
+
+def test_a_lost_minus_that_scales_the_answer_says_by_how_much() -> None:
+    # Found by hypothesis: 3 − 1 read as 3 + 1 doubles the derivative. The lost sign is the
+    # more specific diagnosis, but unlike a flipped answer its message does not give the factor.
+    exercise = exercise_from_function("(3 - 1)/(x^2 + 1)", "x")
+    result = check_answer(exercise, "x", "2*(-4*x/(x^2 + 1)^2)")
+    assert result.diagnosis is not None
+    assert result.diagnosis.kind == "sign"
+    assert result.diagnosis.message.endswith("(Your answer is exactly 2 times the derivative.)")
+    # A lost minus that flips the whole answer says so itself: no factor is added.
+    flipped = check_answer(exercise_from_function("-x^2", "x"), "x", "2x")
+    assert flipped.diagnosis is not None
+    assert flipped.diagnosis.message == "A minus sign is lost in −x²: check the sign of each term."
