@@ -504,18 +504,20 @@ def _dropped_message(
 def _not_held_constant(slopes: _Slopes, others: list[str]) -> Iterator[tuple[str, str, Builder]]:
     """Other variables treated as changing with `wrt`: as functions with slope 1, or as `wrt`."""
     wrt = slopes.wrt
-    for size in range(1, len(others) + 1):
-        for moving in itertools.combinations(others[:4], size):
-            names = " and ".join(moving)
-            yield (
-                "not-held-constant",
-                f"Your answer also differentiates {names} as if {'they' if size > 1 else 'it'} "
-                f"changed with {wrt}; in a partial derivative every other variable is held "
-                "constant.",
-                lambda moving=moving: (  # type: ignore[misc]
-                    slopes.partial(wrt) + sum(slopes.partial(name) for name in moving)
-                ),
-            )
+    # Each other variable alone, then every group of the first four (a neuron has many).
+    groups = [(name,) for name in others] + [
+        moving for size in range(2, 5) for moving in itertools.combinations(others[:4], size)
+    ]
+    for moving in groups:
+        names = " and ".join(moving)
+        yield (
+            "not-held-constant",
+            f"Your answer also differentiates {names} as if {'they' if len(moving) > 1 else 'it'} "
+            f"changed with {wrt}; in a partial derivative every other variable is held constant.",
+            lambda moving=moving: (  # type: ignore[misc]
+                slopes.partial(wrt) + sum(slopes.partial(name) for name in moving)
+            ),
+        )
     if others:
         names = " and ".join(others)
         merged = substitute(slopes.tree, {name: Var(wrt) for name in others})
@@ -583,6 +585,19 @@ def _local_mistakes(slopes: _Slopes, node: Node) -> Iterator[tuple[str, str, Bui
                 ),
                 lambda: slopes.slope(left) * slopes.slope(right),
             )
+            # One of the two terms of the product rule left out.
+            for kept, lost in ((left, right), (right, left)):
+                yield (
+                    "product-rule",
+                    (
+                        f"Your answer leaves out a term of the product rule for {shown}: the one "
+                        f"where {to_pretty(lost)} is differentiated. (f·g)′ = f′·g + f·g′ has a "
+                        "term for each factor."
+                    ),
+                    lambda kept=kept, lost=lost: (  # type: ignore[misc]
+                        slopes.slope(kept) * slopes.at(lost)
+                    ),
+                )
         case BinOp("/", top, bottom) if wrt in variables_of(top) and wrt in variables_of(bottom):
             message = (
                 f"Your answer does not follow the quotient rule for {shown}: "
@@ -592,6 +607,19 @@ def _local_mistakes(slopes: _Slopes, node: Node) -> Iterator[tuple[str, str, Bui
                 yield (
                     "quotient-rule",
                     message,
+                    lambda form=form: form(  # type: ignore[misc]
+                        slopes.at(top), slopes.at(bottom), slopes.slope(top), slopes.slope(bottom)
+                    ),
+                )
+            # One of the two terms of the quotient rule left out.
+            for lost, form in ((bottom, _numerator_only), (top, _denominator_only)):
+                yield (
+                    "quotient-rule",
+                    (
+                        f"Your answer leaves out a term of the quotient rule for {shown}: the one "
+                        f"where {to_pretty(lost)} is differentiated. "
+                        "(f/g)′ = (f′·g − f·g′)/g² has a term for each."
+                    ),
                     lambda form=form: form(  # type: ignore[misc]
                         slopes.at(top), slopes.at(bottom), slopes.slope(top), slopes.slope(bottom)
                     ),
@@ -612,6 +640,15 @@ def _numerator_swapped(f: Array, g: Array, df: Array, dg: Array) -> Array:
 
 
 _QUOTIENT_FORMS = (_derivatives_divided, _divided_once, _numerator_swapped)
+
+
+# The quotient rule with one of its terms left out: f′/g (no −f·g′/g²) and −f·g′/g² (no f′/g).
+def _numerator_only(f: Array, g: Array, df: Array, dg: Array) -> Array:
+    return df / g
+
+
+def _denominator_only(f: Array, g: Array, df: Array, dg: Array) -> Array:
+    return -f * dg / g**2
 
 
 def _chain_message(shown: str, inner: Node, wrt: str) -> str:

@@ -31,6 +31,7 @@ def exercise(
 XY = ["x", "y"]
 XYZ = ["x", "y", "z"]
 NEURON = ["x0", "w0", "x1", "w1", "b"]
+NEURON3 = ["x0", "w0", "x1", "w1", "x2", "w2", "b"]
 
 # (function, variables, wrt, answer, verdict, diagnosis kind)
 CORRECT: list[tuple[str, list[str] | None, str, str]] = [
@@ -129,6 +130,12 @@ INCORRECT: list[tuple[str, list[str] | None, str, str, str | None]] = [
     ("x*sin(x)", None, "x", "cos(x)", "product-rule"),
     ("sin(x)*cos(x)", None, "x", "-cos(x) sin(x)", "product-rule"),
     ("x/(x+1)", None, "x", "1", "quotient-rule"),
+    ("x^2 sin(x)", None, "x", "2x sin(x)", "product-rule"),  # one term of the product rule
+    ("x exp(x) cos(x)", None, "x", "x exp(x) cos(x) - x exp(x) sin(x)", "product-rule"),
+    ("(x^2 + 1)/(x + 4)", None, "x", "2x/(x + 4)", "quotient-rule"),  # one term left out
+    ("(x^2 + 1)/(x + 4)", None, "x", "-(x^2 + 1)/(x + 4)^2", "quotient-rule"),
+    ("x0 w0 + x1 w1 + x2 w2 + b", NEURON3, "w0", "x0 + 1", "not-held-constant"),  # b moved
+    ("x0 w0 + x1 w1 + x2 w2 + b", NEURON3, "w0", "x0 + x2", "not-held-constant"),  # w2 moved
     ("x^2", None, "x", "0", "zero"),
     ("x^2 + 3x", None, "x", "2x", "dropped-term"),
     ("x^3 - 2x + 7", None, "x", "-2", "dropped-term"),
