@@ -303,6 +303,59 @@ def test_annotation_for_a_file_that_could_not_be_graded() -> None:
     ) in lines
 
 
+def _class_report(students: int, wrong_each: int) -> dict[str, Any]:
+    """`students` files, each with `wrong_each` wrong answers (one per line from line 2)."""
+    submissions = []
+    for number in range(students):
+        results = [
+            result(f"ex-{index}", "x", "incorrect", line=index + 2, answer="0", message="No.")
+            for index in range(wrong_each)
+        ]
+        submissions.append({"file": f"s{number}.yaml", "student": None, "score": 0.0,
+                            "max_score": float(wrong_each), "results": results})  # fmt: skip
+    return {"schema": "gradtutor-report/1", "seed": 0, "submissions": submissions, "errors": []}
+
+
+def test_past_ten_errors_the_tenth_names_the_rest() -> None:
+    # GitHub would drop the 11th and 12th error without a word.
+    errors = [line for line in github.render(_class_report(1, 12)).splitlines()
+              if line.startswith("::error")]  # fmt: skip
+    assert len(errors) == github.SHOWN_PER_KIND
+    assert errors[8].startswith("::error file=s0.yaml,line=10,title=ex-8 ∂/∂x%3A incorrect")
+    assert errors[9] == (
+        "::error file=s0.yaml,title=3 errors not shown as annotations::GitHub shows 10 errors a "
+        "step; these 3 are in the step summary and the log: s0.yaml:11 ex-9 ∂/∂x; "
+        "s0.yaml:12 ex-10 ∂/∂x; s0.yaml:13 ex-11 ∂/∂x."
+    )
+
+
+def test_ten_errors_are_all_shown_as_they_are() -> None:
+    errors = [line for line in github.render(_class_report(1, 10)).splitlines()
+              if line.startswith("::error")]  # fmt: skip
+    assert len(errors) == 10
+    assert "not shown" not in errors[-1]
+
+
+def test_a_class_of_files_folds_each_kind_on_its_own() -> None:
+    lines = github.render(_class_report(12, 1)).splitlines()
+    errors = [line for line in lines if line.startswith("::error")]
+    notices = [line for line in lines if line.startswith("::notice")]
+    assert len(errors) == len(notices) == github.SHOWN_PER_KIND
+    # Files differ, so the annotation that stands for the rest names no file.
+    assert errors[9].startswith("::error title=3 errors not shown as annotations::")
+    assert "s9.yaml:2 ex-0 ∂/∂x; s10.yaml:2 ex-0 ∂/∂x; s11.yaml:2 ex-0 ∂/∂x" in errors[9]
+    assert notices[9].startswith("::notice title=3 notices not shown as annotations::")
+    assert "s11.yaml: 0/1 points (1 incorrect)" in notices[9]
+    # The log still lists every file.
+    assert sum(line.startswith("s") and "points" in line for line in lines) == 12
+
+
+def test_a_folded_annotation_names_at_most_thirty() -> None:
+    errors = [line for line in github.render(_class_report(1, 60)).splitlines()
+              if line.startswith("::error")]  # fmt: skip
+    assert errors[9].endswith("s0.yaml:40 ex-38 ∂/∂x; and 21 more.")
+
+
 def test_every_command_is_one_line() -> None:
     text = github.render(revealed_report())
     commands = [line for line in text.splitlines() if line.startswith("::")]

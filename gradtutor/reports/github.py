@@ -5,11 +5,18 @@ pull request and on the run's page. The runner splits a command at `::` and its 
 and `=`, so values are escaped exactly as @actions/core does (toolkit `command.ts`): in data `%`,
 `\\r` and `\\n` become `%25`, `%0D` and `%0A`; properties also escape `:` and `,` (`%3A`, `%2C`).
 
+GitHub shows 10 annotations of each kind (error, warning, notice) per step and drops the rest
+without a word (actions/toolkit, docs/problem-matchers.md). Past that, the tenth annotation of a
+kind names the ones GitHub would have dropped, so that no student reads 10 errors as all of them.
+
 The Markdown summary for `GITHUB_STEP_SUMMARY` is `markdown.render`, cut to fit the runner's limit
 of 1 MiB per step by `fit_summary`.
 """
 
 from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
 
 from gradtutor.reports.common import (
     Json,
@@ -32,6 +39,12 @@ SUMMARY_MARGIN = 4 * 1024
 
 _MARKS = {"correct": "✓", "incorrect": "✗", "invalid": "✗", "missing": "·"}
 
+# Annotations of one kind that GitHub shows per step.
+SHOWN_PER_KIND = 10
+# At most this many hidden annotations are named in the one that stands for them.
+NAMED_WHEN_FOLDED = 30
+_PLURALS = {"error": "errors", "warning": "warnings", "notice": "notices"}
+
 
 def escape_data(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
@@ -50,29 +63,80 @@ def command(name: str, message: str, properties: dict[str, str | int | None]) ->
     return f"{text}::{escape_data(message)}"
 
 
+@dataclass(frozen=True)
+class _Annotation:
+    kind: str  # error, warning or notice
+    message: str
+    properties: dict[str, str | int | None]
+    brief: str  # how an annotation that stands for it names it: `answers.yaml:6 chain ∂/∂x`
+
+
 def render(report: Json) -> str:
     """Annotations for every answer that is not right, a notice with the points, and a log."""
-    lines: list[str] = []
+    annotations: list[_Annotation] = []
     for submission in submissions_of(report):
-        lines.extend(_submission_commands(submission))
-    lines.extend(_failure_command(failure) for failure in failures_of(report))
+        annotations.extend(_submission_annotations(submission))
+    annotations.extend(_failure_annotation(failure) for failure in failures_of(report))
+    lines = [command(a.kind, a.message, a.properties) for a in _within_limits(annotations)]
     lines.extend(_log_lines(report))
     return "\n".join(lines) + "\n"
 
 
-def _submission_commands(submission: Json) -> list[str]:
+def _within_limits(annotations: list[_Annotation]) -> list[_Annotation]:
+    """Every annotation, unless a kind has more than GitHub shows: then its first nine, and one
+    in place of the tenth that names the rest."""
+    counts = Counter(annotation.kind for annotation in annotations)
+    kept: list[_Annotation] = []
+    seen: Counter[str] = Counter()
+    for annotation in annotations:
+        kind = annotation.kind
+        seen[kind] += 1
+        if counts[kind] <= SHOWN_PER_KIND or seen[kind] < SHOWN_PER_KIND:
+            kept.append(annotation)
+        elif seen[kind] == SHOWN_PER_KIND:
+            hidden = [a for a in annotations if a.kind == kind][SHOWN_PER_KIND - 1 :]
+            kept.append(_folded(kind, hidden))
+    return kept
+
+
+def _folded(kind: str, hidden: list[_Annotation]) -> _Annotation:
+    named = [annotation.brief for annotation in hidden[:NAMED_WHEN_FOLDED]]
+    if len(hidden) > NAMED_WHEN_FOLDED:
+        named.append(f"and {len(hidden) - NAMED_WHEN_FOLDED} more")
+    files = {annotation.properties.get("file") for annotation in hidden}
+    plural = _PLURALS[kind]
+    message = (
+        f"GitHub shows {SHOWN_PER_KIND} {plural} a step; these {len(hidden)} are in the step "
+        f"summary and the log: {'; '.join(named)}."
+    )
+    title = f"{len(hidden)} {plural} not shown as annotations"
+    file = files.pop() if len(files) == 1 else None
+    return _Annotation(kind, message, {"file": file, "title": title}, title)
+
+
+def _submission_annotations(submission: Json) -> list[_Annotation]:
     file = str(submission.get("file") or "") or None
-    lines = []
+    annotations = []
     for result in results_of(submission):
         if is_wrong(result):
             title = f"{result_title(result)}: {result.get('verdict')} [{points_label(result)}]"
-            properties = {"file": file, "line": _line(result, file), "title": title}
-            lines.append(command("error", "\n".join(feedback_lines(result)), properties))
+            line = _line(result, file)
+            properties = {"file": file, "line": line, "title": title}
+            brief = f"{_place(file, line)} {result_title(result)}"
+            message = "\n".join(feedback_lines(result))
+            annotations.append(_Annotation("error", message, properties, brief))
     missing = [result for result in results_of(submission) if result.get("verdict") == "missing"]
     if missing:
-        lines.append(_missing_command(missing, file))
-    lines.append(command("notice", _score_sentence(submission), {"file": file, "title": "Score"}))
-    return lines
+        annotations.append(_missing_annotation(missing, file))
+    score = _score_sentence(submission)
+    annotations.append(_Annotation("notice", score, {"file": file, "title": "Score"}, score))
+    return annotations
+
+
+def _place(file: str | None, line: int | None) -> str:
+    """`answers.yaml:6`, or as much of it as is known."""
+    where = file or "(inline)"
+    return f"{where}:{line}" if line else where
 
 
 def _line(result: Json, file: str | None) -> int | None:
@@ -80,8 +144,8 @@ def _line(result: Json, file: str | None) -> int | None:
     return line if file and isinstance(line, int) and not isinstance(line, bool) else None
 
 
-def _missing_command(missing: list[Json], file: str | None) -> str:
-    """One warning for every unanswered partial: GitHub shows only 10 warnings per step."""
+def _missing_annotation(missing: list[Json], file: str | None) -> _Annotation:
+    """One warning for every unanswered partial of a file, rather than one each."""
     described = []
     for result in missing:
         line = _line(result, file)
@@ -92,10 +156,11 @@ def _missing_command(missing: list[Json], file: str | None) -> str:
     count = len(missing)
     title = f"{count} answer{'s' if count != 1 else ''} missing"
     properties = {"file": file, "line": _line(missing[0], file), "title": title}
-    return command("warning", "No answer was given for: " + ", ".join(described), properties)
+    message = "No answer was given for: " + ", ".join(described)
+    return _Annotation("warning", message, properties, f"{file or '(inline)'}: {title}")
 
 
-def _failure_command(failure: Json) -> str:
+def _failure_annotation(failure: Json) -> _Annotation:
     file = str(failure.get("file") or "") or None
     line, column = failure.get("line"), failure.get("column")
     properties: dict[str, str | int | None] = {
@@ -104,7 +169,8 @@ def _failure_command(failure: Json) -> str:
         "col": column if isinstance(column, int) and isinstance(line, int) and file else None,
         "title": f"gradtutor could not grade {file or 'a file'}",
     }
-    return command("error", failure_text(failure), properties)
+    brief = f"{file or 'a file'} could not be graded"
+    return _Annotation("error", failure_text(failure), properties, brief)
 
 
 def _score_sentence(submission: Json) -> str:
