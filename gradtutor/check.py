@@ -52,12 +52,14 @@ from gradtutor.report import (
     Counterexample,
     Diagnosis,
     FileFailure,
+    MinScore,
     NumericCheck,
     Report,
     Result,
     Submission,
     SymbolicResult,
     Verdict,
+    valid_min_score,
 )
 from gradtutor.symbolic import to_sympy
 from gradtutor.symbolic_check import UNDECIDED, SymbolicOutcome, compare
@@ -811,7 +813,7 @@ def run_check(
     seed: int = 0,
     timeout: float = DEFAULT_TIMEOUT,
     jobs: int = 1,
-    min_score: float | None = None,
+    min_score: MinScore | float | None = None,
 ) -> Report:
     """`gradtutor check`: answers files against a collection, or one inline answer.
 
@@ -822,11 +824,8 @@ def run_check(
     input, a negative seed or timeout, a minimum score that is negative or not a number,
     exercises that cannot be loaded.
     """
-    if min_score is not None and not 0 <= min_score < math.inf:  # NaN fails every comparison
-        raise GradtutorError(
-            f"--min-score must be a number of points, 0 or more, not {min_score:g}",
-            "e.g. --min-score 7.5 passes every submission that scores at least 7.5 points",
-        )
+    if min_score is not None:
+        valid_min_score(min_score if isinstance(min_score, MinScore) else MinScore(min_score))
     if seed < 0:
         raise GradtutorError(f"--seed must be 0 or more, not {seed}")
     if not timeout > 0:

@@ -180,11 +180,12 @@ def check_command(
         int, typer.Option("--seed", metavar="N", help="Seed of the sample points.")
     ] = 0,
     min_score: Annotated[
-        float | None,
+        str | None,
         typer.Option(
             "--min-score",
-            metavar="POINTS",
-            help="Pass (exit 0) when every submission scores at least this.",
+            metavar="POINTS|PERCENT%",
+            help="Pass (exit 0) when every submission scores at least this many points (7.5) "
+            "or this share of its points (60%).",
         ),
     ] = None,
     timeout: Annotated[
@@ -219,6 +220,7 @@ def check_command(
     from gradtutor.check import run_check
     from gradtutor.render import make_console
     from gradtutor.render.check import failures_view, report_view
+    from gradtutor.report import min_score_of
     from gradtutor.reports import (
         ReportFiles,
         github_step_summary,
@@ -233,9 +235,10 @@ def check_command(
         step_summary=github_step_summary() if output is CheckFormat.github else None,
     )  # fmt: skip
     with reported_errors(function):
+        threshold = None if min_score is None else min_score_of(min_score)
         report = run_check(
             answers or [], exercises=exercises, function=function, wrt=wrt, answer=answer,
-            variables=var, seed=seed, timeout=timeout, jobs=jobs, min_score=min_score,
+            variables=var, seed=seed, timeout=timeout, jobs=jobs, min_score=threshold,
         )  # fmt: skip
         inline = function is not None or answer is not None
         data = report_data(report, reveal=reveal, exercises=exercises, inline=inline)
@@ -249,7 +252,7 @@ def check_command(
     elif output is CheckFormat.classroom:
         from gradtutor.reports import classroom
 
-        typer.echo(classroom.render(data, passed=report.passed(min_score)))
+        typer.echo(classroom.render(data, passed=report.passed(threshold)))
     else:
         make_console().print(report_view(report, explain_correct=function is not None))
         if reveal:
@@ -258,7 +261,7 @@ def check_command(
             make_console().print(reveal_view(data))
     if report.failures:
         make_console(stderr=True).print(failures_view(report), soft_wrap=True)
-    raise typer.Exit(report.exit_code(min_score))
+    raise typer.Exit(report.exit_code(threshold))
 
 
 @app.command("template", short_help="Print an answers file to fill in.")
@@ -320,11 +323,12 @@ def homework_init_command(
         typer.Option("--set", metavar="SET", help="Only this set; repeat for more."),
     ] = None,
     min_score: Annotated[
-        float | None,
+        str | None,
         typer.Option(
             "--min-score",
-            metavar="POINTS",
-            help="Points needed to pass. Default: 60% of the points.",
+            metavar="POINTS|PERCENT%",
+            help="Points needed to pass (7.5), or a share of all the points (75%). "
+            "Default: 60% of the points, rounded up.",
         ),
     ] = None,
     install: Annotated[
@@ -339,10 +343,12 @@ def homework_init_command(
 ) -> None:
     """Create a homework repository: exercises, answers.yaml, CI workflows and a README."""
     from gradtutor.homework import default_install, init_homework
+    from gradtutor.report import min_score_of
 
     with reported_errors():
+        threshold = None if min_score is None else min_score_of(min_score)
         homework = init_homework(
-            directory, exercises, sets or (), min_score=min_score, install=install, force=force
+            directory, exercises, sets or (), min_score=threshold, install=install, force=force
         )
     typer.echo(
         f"Wrote {directory}: {homework.exercises} exercises, {homework.partials} answers, "

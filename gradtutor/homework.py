@@ -26,6 +26,7 @@ from pathlib import Path
 from gradtutor import __version__
 from gradtutor.errors import GradtutorError
 from gradtutor.exercises import Collection, ExerciseSet, load_collection
+from gradtutor.report import MinScore
 from gradtutor.reports.common import format_points
 from gradtutor.template import answers_template
 
@@ -213,16 +214,22 @@ def init_homework(
     exercises: Path | None = None,
     sets: Sequence[str] = (),
     *,
-    min_score: float | None = None,
+    min_score: MinScore | float | None = None,
     install: str | None = None,
     force: bool = False,
 ) -> Homework:
-    """Write a homework repository into `directory` (refusing a non-empty one unless `force`)."""
+    """Write a homework repository into `directory` (refusing a non-empty one unless `force`).
+
+    `min_score` is in points, or a `MinScore` (points or a percentage of all the points); the
+    workflow is written with points.
+    """
     _check_target(directory, force)
     collection = load_collection(exercises)
     chosen = [collection.get_set(set_id) for set_id in sets] if sets else collection.sets
     selected = Collection(sets=chosen, source=collection.source)
     max_score = sum(exercise.max_points for exercise in selected.exercises)
+    if isinstance(min_score, MinScore):
+        min_score = min_score.value / 100 * max_score if min_score.percent else min_score.value
     minimum = default_min_score(max_score) if min_score is None else min_score
     if not 0 <= minimum <= max_score:  # NaN too: a workflow that could never pass
         raise HomeworkError(

@@ -8,9 +8,12 @@ a teacher's `--reveal`, but no JSON or view shows it unless asked to.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from gradtutor.errors import GradtutorError
 
 SCHEMA = "gradtutor-report/1"
 
@@ -169,18 +172,63 @@ class FileFailure:
 
 
 @dataclass(frozen=True)
+class MinScore:
+    """What a submission must score to pass: points, or a percentage of its own points."""
+
+    value: float
+    percent: bool = False
+
+    def met_by(self, submission: Submission) -> bool:
+        if self.percent:
+            return submission.score >= self.value / 100 * submission.max_score
+        return submission.score >= self.value
+
+    def __str__(self) -> str:
+        return f"{self.value:g}%" if self.percent else f"{self.value:g}"
+
+
+def min_score_of(text: str) -> MinScore:
+    """`--min-score`: points (`7.5`) or a percentage of each submission's points (`60%`).
+
+    Raises `GradtutorError` for anything else, NaN, a negative number, an infinite one or a
+    percentage above 100.
+    """
+    written = text.strip()
+    try:
+        value = float(written.removesuffix("%"))
+    except ValueError:
+        value = math.nan
+    return valid_min_score(MinScore(value, percent=written.endswith("%")), text)
+
+
+def valid_min_score(min_score: MinScore, written: str | None = None) -> MinScore:
+    """`min_score` itself; raises `GradtutorError` for one no submission could sensibly meet."""
+    highest = 100.0 if min_score.percent else math.inf
+    if not 0 <= min_score.value < math.inf or min_score.value > highest:  # NaN fails too
+        raise GradtutorError(
+            "--min-score must be a number of points, 0 or more, or a percentage from 0% to "
+            f"100%, not {written if written is not None else min_score}",
+            "e.g. --min-score 7.5 passes every submission that scores at least 7.5 points, "
+            "--min-score 60% every one with at least 60% of its points",
+        )
+    return min_score
+
+
+@dataclass(frozen=True)
 class Report:
     seed: int
     submissions: list[Submission]
     failures: list[FileFailure] = field(default_factory=list)
 
-    def passed(self, min_score: float | None = None) -> bool:
-        """Every submission all correct, or (with `min_score`) scoring at least that many points."""
+    def passed(self, min_score: MinScore | float | None = None) -> bool:
+        """Every submission all correct, or (with `min_score`, a number of points or a
+        `MinScore`) scoring at least that."""
         if min_score is None:
             return all(s.all_correct() for s in self.submissions)
-        return all(s.all_correct() or s.score >= min_score for s in self.submissions)
+        needed = min_score if isinstance(min_score, MinScore) else MinScore(min_score)
+        return all(s.all_correct() or needed.met_by(s) for s in self.submissions)
 
-    def exit_code(self, min_score: float | None = None) -> int:
+    def exit_code(self, min_score: MinScore | float | None = None) -> int:
         """0 passed, 1 graded and short, 2 a file could not be graded."""
         if self.failures:
             return 2

@@ -57,6 +57,16 @@ def test_min_score_decides_the_exit_code(runner: CliRunner) -> None:
     assert check(runner, *args, "--min-score", "1.5").exit_code == 1
 
 
+def test_min_score_as_a_percentage_of_the_points(runner: CliRunner) -> None:
+    args = [submission("mixed.yaml"), "--exercises", EXERCISES]  # 1 of 5 points
+    assert check(runner, *args, "--min-score", "20%").exit_code == 0
+    assert check(runner, *args, "--min-score", "20.5%").exit_code == 1
+    for refused in ("101%", "-5%", "half", "%"):
+        result = check(runner, *args, "--min-score", refused)
+        assert result.exit_code == 2, refused
+        assert f"or a percentage from 0% to 100%, not {refused}" in result.stderr
+
+
 def test_a_malformed_file_exits_2_naming_file_and_line(runner: CliRunner) -> None:
     result = check(runner, submission("malformed.yaml"), "--exercises", EXERCISES)
     assert result.exit_code == 2

@@ -173,6 +173,18 @@ def test_init_explains_bad_options(
     assert not target.exists() or not any(target.iterdir())
 
 
+def test_a_percentage_minimum_is_written_as_points(
+    runner: CliRunner, course: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "hw"
+    args = ["homework", "init", str(target), "--exercises", str(course), "--min-score", "50%"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "passing at 1.5 of 3 points" in result.output
+    command = workflow_check_command(target)
+    assert command[command.index("--min-score") + 1] == "1.5"
+
+
 def test_ci_files_install_and_report(course: Path, tmp_path: Path) -> None:
     homework = init_homework(
         tmp_path / "hw", course, min_score=1.5, install="git+https://example.org/gradtutor@v1"

@@ -227,7 +227,7 @@ def test_explain_plain_output_carries_no_trailing_spaces(runner: CliRunner) -> N
 @pytest.mark.parametrize(
     ("option", "message"),
     [
-        (["--min-score", "nan"], "the minimum score nan is outside 0 to"),
+        (["--min-score", "nan"], "--min-score must be a number of points, 0 or more"),
         (["--install", "gradtutor\n  evil: true"], "holds a line break"),
     ],
 )
