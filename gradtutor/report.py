@@ -207,7 +207,7 @@ def valid_min_score(min_score: MinScore, written: str | None = None) -> MinScore
     if not 0 <= min_score.value < math.inf or min_score.value > highest:  # NaN fails too
         raise GradtutorError(
             "--min-score must be a number of points, 0 or more, or a percentage from 0% to "
-            f"100%, not {written if written is not None else min_score}",
+            f"100%, not '{written if written is not None else min_score}'",
             "e.g. --min-score 7.5 passes every submission that scores at least 7.5 points, "
             "--min-score 60% every one with at least 60% of its points",
         )

@@ -64,7 +64,7 @@ def test_min_score_as_a_percentage_of_the_points(runner: CliRunner) -> None:
     for refused in ("101%", "-5%", "half", "%"):
         result = check(runner, *args, "--min-score", refused)
         assert result.exit_code == 2, refused
-        assert f"or a percentage from 0% to 100%, not {refused}" in result.stderr
+        assert f"or a percentage from 0% to 100%, not '{refused}'" in result.stderr
 
 
 def test_a_malformed_file_exits_2_naming_file_and_line(runner: CliRunner) -> None:
