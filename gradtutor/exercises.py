@@ -93,9 +93,12 @@ class Exercise(BaseModel):
     source: str | None = None  # the file it was read from
     line: int | None = None  # where it starts in that file
     # Per-student variants (gradtutor.variants): `params` are the declared integer ranges,
-    # `template` the function as written with them, `variant` the values that give `function`.
+    # `template` the function as written with them, `variant` the values that give `function`;
+    # `prompt_template` and `hint_templates` the texts as written, with `{name}` placeholders.
     params: dict[str, tuple[int, int]] = {}
     template: str | None = None
+    prompt_template: str | None = None
+    hint_templates: list[str] = []
     variant: dict[str, int] = {}
 
     @cached_property
@@ -808,8 +811,36 @@ class _ExerciseChecker:
                     "narrow the parameter ranges",
                 )
                 return None
-        base = exercise.model_copy(update={"params": params, "template": template})
+        self.check_placeholders(params)
+        if self.failed:
+            return None
+        base = exercise.model_copy(
+            update={
+                "params": params,
+                "template": template,
+                "prompt_template": exercise.prompt,
+                "hint_templates": list(exercise.hints),
+            }
+        )
         return base.for_student(None)
+
+    def check_placeholders(self, params: dict[str, tuple[int, int]]) -> None:
+        """Every `{name}` in the prompt and hints names a parameter, whose value fills it."""
+        from gradtutor.variants import placeholders
+
+        texts = [("prompt", self.node.get("prompt"))]
+        texts += [("hint", node) for node in self.item_nodes("hints")]
+        for what, node in texts:
+            if not isinstance(node, YamlScalar):
+                continue
+            for name, offset in placeholders(node.text):
+                if name not in params:
+                    self.problem(
+                        node.position(offset),
+                        f"{{{name}}} in the {what} is not a parameter of this exercise",
+                        f"the parameters are {', '.join(params)}; write {{{next(iter(params))}}} "
+                        "for a student's value of it",
+                    )
 
     def check_variables(self) -> list[str] | None:
         """The declared variables ([] when not declared), or None when they have problems."""

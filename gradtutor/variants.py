@@ -9,9 +9,10 @@ digest of the student's name and the exercise id:
   variant, so it only stops copying a file verbatim.
 
 The values are substituted into the parsed tree as number nodes (never into the text), and the
-variant's function is that tree printed back in the math input language. A student name is
-compared without case and with runs of spaces collapsed, so `Ada  Lovelace` and `ada lovelace`
-get the same variant.
+variant's function is that tree printed back in the math input language. In the prompt and the
+hints, `{a}` stands for the value of parameter `a` (other braces are left as written). A student
+name is compared without case and with runs of spaces collapsed, so `Ada  Lovelace` and
+`ada lovelace` get the same variant.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING
@@ -96,12 +98,32 @@ def instantiate(template: str, variables: Sequence[str], values: Mapping[str, in
     return substitute(parse(template, [*variables, *values]), literals)
 
 
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def placeholders(text: str) -> list[tuple[str, int]]:
+    """The `{name}` placeholders of a text: each name and its offset in the text."""
+    return [(match.group(1), match.start()) for match in _PLACEHOLDER.finditer(text)]
+
+
+def fill(text: str, values: Mapping[str, int]) -> str:
+    """`text` with each `{name}` of a parameter replaced by its value."""
+    return _PLACEHOLDER.sub(
+        lambda match: str(values[match.group(1)]) if match.group(1) in values else match.group(0),
+        text,
+    )
+
+
 def with_values(exercise: Exercise, values: Mapping[str, int]) -> Exercise:
     """The exercise with its parameters set to `values`: a plain exercise, `variant` recorded."""
     if not exercise.params or exercise.template is None:
         return exercise
     tree = instantiate(exercise.template, exercise.variables, values)
-    variant = exercise.model_copy(update={"function": to_ascii(tree), "variant": dict(values)})
+    update: dict[str, object] = {"function": to_ascii(tree), "variant": dict(values)}
+    if exercise.prompt_template is not None:
+        update["prompt"] = fill(exercise.prompt_template, values)
+        update["hints"] = [fill(hint, values) for hint in exercise.hint_templates]
+    variant = exercise.model_copy(update=update)
     variant.__dict__["tree"] = tree  # seed the cache; a copied one would be the base's
     return variant
 

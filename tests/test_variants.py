@@ -179,3 +179,50 @@ exercises:
     assert message in caught.value.message
     assert caught.value.file.endswith("powers.yaml")
     assert caught.value.line in (6, 8)
+
+
+PLACEHOLDERS = """\
+title: Placeholders
+exercises:
+  - id: scaled
+    title: A scaled power
+    prompt: Differentiate {a}·x^{n} with the power rule ({a} stays in front; {braces} too).
+    function: a*x^n
+    variables: [x]
+    params: {a: [2, 9], n: [3, 6]}
+    hints:
+      - Bring the exponent {n} down.
+      - "The answer has x^{n} with one less: x^({n} - 1)."
+"""
+
+
+def test_the_prompt_and_hints_show_each_students_numbers(tmp_path: Path) -> None:
+    text = PLACEHOLDERS.replace(" ({a} stays in front; {braces} too)", " ({a} stays in front)")
+    (base,) = load(tmp_path, text)
+    assert base.prompt == "Differentiate 2·x^3 with the power rule (2 stays in front)."
+    assert base.hints == [
+        "Bring the exponent 3 down.",
+        "The answer has x^3 with one less: x^(3 - 1).",
+    ]
+    ada = base.for_student("ada", secret="s")
+    a, n = ada.variant["a"], ada.variant["n"]
+    assert ada.prompt == f"Differentiate {a}·x^{n} with the power rule ({a} stays in front)."
+    assert ada.hints[0] == f"Bring the exponent {n} down."
+    # A variant of a variant is the student's own, filled from the texts as written.
+    assert base.for_student("bob", secret="s").for_student("ada", secret="s").prompt == ada.prompt
+
+
+def test_a_placeholder_that_is_not_a_parameter_is_reported_where_it_is(tmp_path: Path) -> None:
+    with pytest.raises(ExerciseFileError) as caught:
+        load(tmp_path, PLACEHOLDERS)
+    assert caught.value.message.endswith(
+        "powers.yaml:5:78: {braces} in the prompt is not a parameter of this exercise"
+    )
+    assert (caught.value.line, caught.value.column) == (5, 78)
+    assert caught.value.hint is not None and "the parameters are a, n" in caught.value.hint
+
+
+def test_without_params_braces_are_plain_text(tmp_path: Path) -> None:
+    text = EXERCISE.replace("prompt: Differentiate.", "prompt: Differentiate {f} in x.")
+    _, plain = load(tmp_path, text)
+    assert plain.prompt == "Differentiate {f} in x."
