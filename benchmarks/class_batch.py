@@ -685,6 +685,7 @@ class Outcome:
     latencies: list[float] = field(default_factory=list)
     peak_mb: float | None = None
     timeouts: int = 0
+    diagnosed: tuple[int, int] | None = None  # (incorrect answers with a diagnosis, incorrect)
 
 
 def run_measured(command: list[str], stdin: str | None = None) -> tuple[str, float, float]:
@@ -716,7 +717,11 @@ def grade_in_child(paths: list[Path], assignment: Path, jobs: int) -> Outcome:
     name = f"gradtutor run_check (in process, jobs={jobs})"
     # With workers, the results come back pre-computed: their times here would mean nothing.
     latencies = data["latencies"] if jobs == 1 else []
-    return Outcome(name, data["seconds"], verdicts, latencies, max(peak, data["peak_mb"]))
+    with_diagnosis, incorrect = data["diagnosed"]
+    return Outcome(
+        name, data["seconds"], verdicts, latencies, max(peak, data["peak_mb"]),
+        diagnosed=(with_diagnosis, incorrect),
+    )  # fmt: skip
 
 
 def child() -> None:
@@ -733,15 +738,19 @@ def child() -> None:
     paths = [Path(p) for p in request["paths"]]
     report = run_check(paths, exercises=Path(request["exercises"]), jobs=request["jobs"])
     seconds = time.perf_counter() - started
-    verdicts, latencies = [], []
+    verdicts, latencies, diagnosed = [], [], [0, 0]
     for submission in report.submissions:
         for result in submission.results:
             key = [Path(submission.file).name, result.exercise, result.wrt]
             verdicts.append([key, result.verdict])
             if result.seconds is not None:
                 latencies.append(result.seconds)
+            if result.verdict == "incorrect":
+                diagnosed[0] += result.diagnosis is not None
+                diagnosed[1] += 1
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    reply = {"seconds": seconds, "verdicts": verdicts, "latencies": latencies, "peak_mb": workers}
+    reply = {"seconds": seconds, "verdicts": verdicts, "latencies": latencies, "peak_mb": workers,
+             "diagnosed": diagnosed}  # fmt: skip
     print(json.dumps(reply))
 
 
@@ -864,6 +873,9 @@ def describe(outcome: Outcome, truth: dict[tuple[str, str, str], Answer]) -> str
         lines.append(f"  timeouts: {outcome.timeouts}")
     summary = ", ".join(f"{k} {v}" for k, v in wrong.most_common()) or "none"
     lines.append(f"  disagreements with the ground truth: {sum(wrong.values())} ({summary})")
+    if outcome.diagnosed is not None:
+        with_diagnosis, incorrect = outcome.diagnosed
+        lines.append(f"  incorrect answers with a diagnosis: {with_diagnosis} of {incorrect}")
     return "\n".join(lines)
 
 
