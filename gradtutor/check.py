@@ -45,7 +45,7 @@ from gradtutor.diagnose import diagnose
 from gradtutor.errors import GradtutorError, ParseError
 from gradtutor.exact import compare_at, difference_at
 from gradtutor.expr import Node, to_ascii, to_pretty
-from gradtutor.numeric import DEFAULT_INTERVAL, Array, evaluate, evaluate_precise
+from gradtutor.numeric import DEFAULT_INTERVAL, Array, evaluate, evaluate_precise, sample_points
 from gradtutor.parser import parse
 from gradtutor.reading import read_function
 from gradtutor.report import (
@@ -767,6 +767,30 @@ def grade_files(
     return Report(seed, submissions, failures)
 
 
+# An inline function has no domain of its own: it is sampled on the default interval, widened
+# tenfold and a hundredfold when the function is undefined on most of it (log(x − 10)).
+_INLINE_WIDENING = (1.0, 10.0, 100.0)
+_INLINE_DEFINED_SHARE = 0.25
+_INLINE_PROBES = 64
+
+
+def inline_domain(tree: Node, variables: Sequence[str]) -> tuple[tuple[str, float, float], ...]:
+    """The interval of every variable for a function given inline: the first of the default
+    interval and its widenings on which the function is defined at a quarter of the points or
+    more, else the one where it is defined most (the default one if nowhere)."""
+    low, high = DEFAULT_INTERVAL
+    best, best_share = 1.0, 0.0
+    for factor in _INLINE_WIDENING:
+        domain = dict.fromkeys(variables, (low * factor, high * factor))
+        points = sample_points(variables, domain, _INLINE_PROBES, seed=0)
+        share = float(np.isfinite(evaluate(tree, points)).mean())
+        if share > best_share:
+            best, best_share = factor, share
+        if share >= _INLINE_DEFINED_SHARE:
+            break
+    return tuple((name, low * best, high * best) for name in sorted(variables))
+
+
 def check_inline(
     function: str,
     wrt: str | None,
@@ -789,13 +813,12 @@ def check_inline(
                 "say which partial derivative the answer is with --wrt NAME",
             )
         wrt = request.variables[0]
-    low, high = DEFAULT_INTERVAL
     # A spec, not an `Exercise`: the one-answer check should not pay for loading pydantic models.
     exercise = ExerciseSpec(
         id="function",
         function=function,
         variables=tuple(request.variables),
-        domain=tuple((name, low, high) for name in sorted(request.variables)),
+        domain=inline_domain(request.tree, request.variables),
         tree=request.tree,
     )
     result = check_answer(exercise, wrt, answer, seed=seed, timeout=timeout)

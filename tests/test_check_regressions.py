@@ -19,7 +19,14 @@ import gradtutor.check
 import gradtutor.grading
 from gradtutor import diagnose, symbolic_check
 from gradtutor.budget import Budget
-from gradtutor.check import check_answer, clear_caches, decide, grade_files, run_check
+from gradtutor.check import (
+    check_answer,
+    clear_caches,
+    decide,
+    grade_files,
+    inline_domain,
+    run_check,
+)
 from gradtutor.cli import app
 from gradtutor.context import ExerciseSpec, context_for, magnitudes
 from gradtutor.errors import GradtutorError
@@ -722,3 +729,16 @@ def test_a_lost_minus_that_scales_the_answer_says_by_how_much() -> None:
     flipped = check_answer(exercise_from_function("-x^2", "x"), "x", "2x")
     assert flipped.diagnosis is not None
     assert flipped.diagnosis.message == "A minus sign is lost in −x²: check the sign of each term."
+
+
+def test_an_inline_function_is_sampled_where_it_is_defined() -> None:
+    # log(x − 10) has no value on [−3, 3]: a wrong answer must still be refuted by a point.
+    wrong = run_check([], function="log(x - 10)", answer="1/(x - 11)").submissions[0].results[0]
+    assert wrong.verdict == "incorrect"
+    assert wrong.counterexample is not None and wrong.counterexample.point["x"] > 10
+    right = run_check([], function="log(x - 10)", answer="1/(x - 10)").submissions[0].results[0]
+    assert right.verdict == "correct"
+    assert right.numeric is not None and right.numeric.points >= 12
+    # A function defined on enough of the default interval keeps it.
+    assert inline_domain(parse("log(x)"), ["x"]) == (("x", -3.0, 3.0),)
+    assert inline_domain(parse("sqrt(x - 5)"), ["x"]) == (("x", -30.0, 30.0),)
