@@ -29,6 +29,7 @@ from gradtutor.context import ExerciseContext
 from gradtutor.expr import (
     BinOp,
     Call,
+    Const,
     Indicator,
     Neg,
     Node,
@@ -108,6 +109,11 @@ class Mistake:
     message: str
     values: Array
 
+    @property
+    def written_out(self) -> bool:
+        """A slip made with σ written out as a formula (`_SIGMOID_WRITTEN_OUT`)."""
+        return self.message.startswith(_SIGMOID_WRITTEN_OUT)
+
 
 @dataclass(frozen=True)
 class _Match:
@@ -178,7 +184,10 @@ def _found(
             f"Your answer is 0, as if nothing in the function depended on {wrt}; only the terms "
             f"without {wrt} vanish.",
         )
+    with_exp = _works_with_exp(answer)
     for mistake in _matching(context, values, unit):
+        if mistake.written_out and not with_exp:
+            continue  # an answer in σ was not worked out from 1/(1 + exp(−u))
         yield _Match(RANKS[mistake.kind], mistake.kind, mistake.message)
     if _rounded(answer, values, reference):
         yield _Match(
@@ -333,9 +342,10 @@ def _values(build: Builder) -> Array | None:
 class _Slopes:
     """Values and derivatives at the context's sample points, each computed once."""
 
-    def __init__(self, context: ExerciseContext) -> None:
+    def __init__(self, context: ExerciseContext, tree: Node | None = None) -> None:
+        """`tree` is the context's function, or the same function written another way."""
         self.context = context
-        self.tree = context.tree
+        self.tree = context.tree if tree is None else tree
         self.wrt = context.wrt
         self.points = context.samples.points
         self._slopes: dict[tuple[Node, str], Array] = {}
@@ -387,8 +397,20 @@ def _catalogue(slopes: _Slopes) -> Iterator[tuple[str, str, Builder]]:
             lambda name=name: slopes.partial(name),  # type: ignore[misc]
         )
     yield from _not_held_constant(slopes, others)
-    for path, node in _subtrees(tree):
-        if wrt not in variables_of(node):
+    yield from _rule_mistakes(slopes)
+    written = _sigmoid_written_out(tree)
+    if written != tree:
+        # σ′ is often worked out from σ(u) = 1/(1 + exp(−u)): the rule slipped there.
+        for kind, message, build in _rule_mistakes(_Slopes(slopes.context, written)):
+            yield kind, f"{_SIGMOID_WRITTEN_OUT}{_lower_first(message)}", build
+    yield from _lost_signs(slopes)
+    yield from _sum_rule(slopes)
+
+
+def _rule_mistakes(slopes: _Slopes) -> Iterator[tuple[str, str, Builder]]:
+    """A rule misapplied at one node of the tree (`_local_mistakes`), the rest done right."""
+    for path, node in _subtrees(slopes.tree):
+        if slopes.wrt not in variables_of(node):
             continue
         for kind, message, wrong in _local_mistakes(slopes, node):
             yield (
@@ -398,8 +420,38 @@ def _catalogue(slopes: _Slopes) -> Iterator[tuple[str, str, Builder]]:
                     slopes.around(path, node, wrong())
                 ),
             )
-    yield from _lost_signs(slopes)
-    yield from _sum_rule(slopes)
+
+
+_SIGMOID_WRITTEN_OUT = "With σ(u) written as 1/(1 + exp(−u)): "
+
+
+def _works_with_exp(answer: Node) -> bool:
+    """Whether the answer is written with exp (or e^) and without σ itself."""
+    calls = {node.func for node in walk(answer) if isinstance(node, Call)}
+    powers_of_e = any(
+        isinstance(node, BinOp) and node.op == "^" and node.left == Const("e")
+        for node in walk(answer)
+    )
+    return "sigmoid" not in calls and ("exp" in calls or powers_of_e)
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def _sigmoid_written_out(tree: Node) -> Node:
+    """The tree with every σ(u) written as 1/(1 + exp(−u)), the same function."""
+    match tree:
+        case Call("sigmoid", (argument,)):
+            inner = _sigmoid_written_out(argument)
+            return BinOp("/", number(1), BinOp("+", number(1), Call("exp", (Neg(inner),))))
+        case Neg(operand):
+            return Neg(_sigmoid_written_out(operand))
+        case BinOp(op, left, right):
+            return BinOp(op, _sigmoid_written_out(left), _sigmoid_written_out(right))
+        case Call(func, args):
+            return Call(func, tuple(_sigmoid_written_out(argument) for argument in args))
+    return tree  # numbers, names, and indicators (not differentiated through)
 
 
 def _sum_rule(slopes: _Slopes) -> Iterator[tuple[str, str, Builder]]:
@@ -555,6 +607,18 @@ def _local_mistakes(slopes: _Slopes, node: Node) -> Iterator[tuple[str, str, Bui
                     "The derivative of cos is −sin: a minus sign is missing.",
                     lambda: slopes.at(Call("sin", (inner,))) * slopes.slope(inner),
                 )
+            if func == "sigmoid":
+                yield (
+                    "sign",
+                    "The derivative of σ is σ·(1 − σ), not σ·(1 + σ): check the sign.",
+                    lambda: slopes.at(node) * (1 + slopes.at(node)) * slopes.slope(inner),
+                )
+            if func == "tanh":
+                yield (
+                    "sign",
+                    "The derivative of tanh is 1 − tanh², not 1 + tanh²: check the sign.",
+                    lambda: (1 + slopes.at(node) ** 2) * slopes.slope(inner),
+                )
         case BinOp("^", base, exponent) if wrt not in variables_of(exponent):
             if base != Var(wrt):
                 outer = BinOp("^", hole, exponent)
@@ -624,6 +688,16 @@ def _local_mistakes(slopes: _Slopes, node: Node) -> Iterator[tuple[str, str, Bui
                         slopes.at(top), slopes.at(bottom), slopes.slope(top), slopes.slope(bottom)
                     ),
                 )
+        case BinOp("/", top, bottom) if wrt in variables_of(bottom):
+            # A constant over g: the one slip that is not a wrong sign or 0 is g left unsquared.
+            yield (
+                "quotient-rule",
+                (
+                    f"Your answer does not follow the quotient rule for {shown}: "
+                    "(f/g)′ = (f′·g − f·g′)/g², with g squared below."
+                ),
+                lambda: -slopes.at(top) * slopes.slope(bottom) / slopes.at(bottom),
+            )
 
 
 # Wrong quotient rules, from (f, g, f′, g′): f′/g′, (f′g − fg′)/g and (fg′ − f′g)/g².

@@ -135,6 +135,12 @@ INCORRECT: list[tuple[str, list[str] | None, str, str, str | None]] = [
     ("(x^2 + 1)/(x + 4)", None, "x", "2x/(x + 4)", "quotient-rule"),  # one term left out
     ("(x^2 + 1)/(x + 4)", None, "x", "-(x^2 + 1)/(x + 4)^2", "quotient-rule"),
     ("x0 w0 + x1 w1 + x2 w2 + b", NEURON3, "w0", "x0 + 1", "not-held-constant"),  # b moved
+    ("1/(x + 1)", None, "x", "-1/(x + 1)", "quotient-rule"),  # g not squared
+    ("sigmoid(x)", None, "x", "exp(-x)/(1 + exp(-x))", "quotient-rule"),  # σ written out
+    ("sigmoid(x)", None, "x", "-exp(-x)/(1 + exp(-x))^2", "chain-rule"),  # exp(−x)′ = −exp(−x)
+    ("sigmoid(x)", None, "x", "-sigmoid(x)(1 - sigmoid(x))", "sign"),  # in σ: no formula slip
+    ("sigmoid(x)", None, "x", "sigmoid(x)(1 + sigmoid(x))", "sign"),
+    ("tanh(2x)", None, "x", "2(1 + tanh(2x)^2)", "sign"),
     ("x0 w0 + x1 w1 + x2 w2 + b", NEURON3, "w0", "x0 + x2", "not-held-constant"),  # w2 moved
     ("x^2", None, "x", "0", "zero"),
     ("x^2 + 3x", None, "x", "2x", "dropped-term"),
