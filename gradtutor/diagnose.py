@@ -3,12 +3,14 @@
 Each mistake is a general rule that builds, from the exercise's function, the "derivative" a
 learner who makes that mistake would write: the function itself, the derivative in another
 variable, a factor held constant dropped, the inner derivative of one composite left out (chain
-rule), a product differentiated as f′·g′, a power differentiated without lowering its exponent,
-other variables not held constant, a sign lost, a term of a sum left out, a term without the
-variable kept. The answer is compared with each at the sample
-points; a constant factor (or a factor of −1) is found from the ratio of the answer to the
-derivative. Of the mistakes that match at every point, the most specific (`RANKS`) is the
-diagnosis, with the exercise's hint that speaks of it; a second one that matches too is mentioned.
+rule), a product differentiated as f′·g′ or with one term of the product rule, a quotient rule
+slipped, a power differentiated without lowering its exponent, other variables not held
+constant, a sign lost, a term of a sum left out, a term without the variable kept. For σ, the
+rule slips are also sought with σ(u) written out as 1/(1 + exp(−u)), as a learner derives σ′.
+The answer is compared with each at the sample points; a constant factor (or a factor of −1) is
+found from the ratio of the answer to the derivative. Of the mistakes that match at every point,
+the most specific (`RANKS`) is the diagnosis, with the exercise's hint that speaks of it; a
+second one that matches too is mentioned.
 
 Mistakes are built once per exercise and variable, and only when an answer is incorrect, as
 values at the sample points: finite differences of the changed function, no SymPy.
