@@ -101,7 +101,11 @@ def parse_command(
         TextOrJson, typer.Option("--format", help="Output format.")
     ] = TextOrJson.text,
 ) -> None:
-    """Show how a formula is read, or why it cannot be. Exit 0 read, 1 refused."""
+    """Show how a formula is read, or why it cannot be. Exit 0 read, 1 refused.
+
+    A formula that starts with a minus sign goes after --, or it reads as an option:
+    gradtutor parse -- '-x^2'.
+    """
     from gradtutor.errors import ParseError
     from gradtutor.reading import parse_error_json, read
     from gradtutor.render import error_view, make_console
@@ -625,7 +629,8 @@ def explain_command(
     """Explain a derivative step by step, one named rule at a time, then simplify it.
 
     With several --wrt or --gradient, each partial derivative and ∇f; with --at, the
-    backpropagation table at that point. Exit 0 explained, 2 bad input.
+    backpropagation table at that point. Exit 0 explained, 2 bad input. A formula that starts
+    with a minus sign goes after --: gradtutor explain --wrt x -- '-x^2'.
     """
     from gradtutor.explain import explain_request
 
