@@ -742,3 +742,16 @@ def test_an_inline_function_is_sampled_where_it_is_defined() -> None:
     # A function defined on enough of the default interval keeps it.
     assert inline_domain(parse("log(x)"), ["x"]) == (("x", -3.0, 3.0),)
     assert inline_domain(parse("sqrt(x - 5)"), ["x"]) == (("x", -30.0, 30.0),)
+
+
+def test_an_answer_that_cancels_to_zero_is_said_to_give_zero() -> None:
+    # In 40 or 80 digits its terms leave ±1e-41 or ±1e-82: noise, reported as the 0 it is.
+    function = "-log(exp(z0)/(exp(z0) + exp(z1)))"
+    answer = (
+        "-(exp(z0)/(exp(z0) + exp(z1)) - exp(2*z0)/(exp(z0) + exp(z1))^2)*(exp(z0) + exp(z1))"
+        "*exp(-z0) + exp(z1)/(exp(z0) + exp(z1))"
+    )
+    result = check_answer(exercise_from_function(function, "z1", ["z0", "z1"]), "z1", answer)
+    assert result.verdict == "incorrect"
+    assert result.counterexample is not None and result.counterexample.got == 0.0
+    assert result.message.endswith("but your answer gives 0.")
