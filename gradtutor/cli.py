@@ -263,6 +263,11 @@ def check_command(
             from gradtutor.render.reveal import reveal_view
 
             make_console().print(reveal_view(data))
+        if len(report.submissions) > 1:
+            from gradtutor.render.check import class_summary_view
+            from gradtutor.report import class_summary
+
+            make_console().print(class_summary_view(class_summary(report, threshold)))
     if report.failures:
         make_console(stderr=True).print(failures_view(report), soft_wrap=True)
     raise typer.Exit(report.exit_code(threshold))

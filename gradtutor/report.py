@@ -9,6 +9,7 @@ a teacher's `--reveal`, but no JSON or view shows it unless asked to.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -149,6 +150,67 @@ class Submission:
             "max_score": self.max_score,
             "results": [r.to_json(reveal) for r in self.results],
         }
+
+
+@dataclass(frozen=True)
+class MissedPartial:
+    """One partial derivative of the assignment, and how many files did not get it right."""
+
+    exercise: str
+    wrt: str
+    incorrect: int
+    invalid: int
+    missing: int
+
+    @property
+    def not_right(self) -> int:
+        return self.incorrect + self.invalid + self.missing
+
+
+@dataclass(frozen=True)
+class ClassSummary:
+    """What a teacher reads after grading several files: scores, and the partials most missed."""
+
+    files: int
+    mean_score: float
+    median_score: float
+    max_score: float  # of one file (the largest, should the files differ)
+    passed: int | None  # files at or above --min-score, when one was given
+    min_score: str | None  # that --min-score, as written: 7.5 or 60%
+    most_missed: list[MissedPartial]  # the most often not right first, at most MOST_MISSED_SHOWN
+
+
+MOST_MISSED_SHOWN = 5
+
+
+def class_summary(report: Report, min_score: MinScore | float | None = None) -> ClassSummary:
+    """The class's scores and the partials it most often got wrong; `report` has submissions."""
+    scores = sorted(submission.score for submission in report.submissions)
+    middle = len(scores) // 2
+    median = scores[middle] if len(scores) % 2 else (scores[middle - 1] + scores[middle]) / 2
+    verdicts: dict[tuple[str, str], Counter[str]] = {}
+    for submission in report.submissions:
+        for result in submission.results:
+            verdicts.setdefault((result.exercise, result.wrt), Counter())[result.verdict] += 1
+    partials = [
+        MissedPartial(exercise, wrt, counts["incorrect"], counts["invalid"], counts["missing"])
+        for (exercise, wrt), counts in verdicts.items()
+    ]
+    partials = [partial for partial in partials if partial.not_right]
+    partials.sort(key=lambda partial: -partial.not_right)  # stable: assignment order on ties
+    passed, needed = None, None
+    if min_score is not None:
+        needed = min_score if isinstance(min_score, MinScore) else MinScore(min_score)
+        passed = sum(s.all_correct() or needed.met_by(s) for s in report.submissions)
+    return ClassSummary(
+        files=len(scores),
+        mean_score=sum(scores) / len(scores),
+        median_score=median,
+        max_score=max(submission.max_score for submission in report.submissions),
+        passed=passed,
+        min_score=None if needed is None else str(needed),
+        most_missed=partials[:MOST_MISSED_SHOWN],
+    )
 
 
 @dataclass(frozen=True)

@@ -220,3 +220,26 @@ def test_the_text_view_of_a_submission(runner: CliRunner) -> None:
     # Missing answers are summed up in one line, not listed as rows.
     assert "missing: 1 partial of 1 exercise — relu-of-x (∂x)" in body
     assert " missing " not in body
+
+
+def test_several_files_end_with_a_class_summary(runner: CliRunner) -> None:
+    files = [submission(name) for name in ("all-correct.yaml", "mixed.yaml", "empty-template.yaml")]
+    result = check(runner, *files, "--exercises", EXERCISES, "--min-score", "40%")
+    lines = [line.rstrip() for line in result.output.splitlines()]
+    summary = lines[lines.index("Class of 3 files: mean 2 of 5 points (40%), median 1.") :]
+    assert summary == [
+        "Class of 3 files: mean 2 of 5 points (40%), median 1.",
+        "1 of 3 reach --min-score 40%.",
+        "Most often not right:",
+        "  chain-power ∂/∂x   2 of 3  (1 incorrect, 1 missing)",
+        "  sum-two-vars ∂/∂y  2 of 3  (1 invalid, 1 missing)",
+        "  relu-of-x ∂/∂x     2 of 3  (2 missing)",
+        "  sum-two-vars ∂/∂x  1 of 3  (1 missing)",
+        "  chian-power ∂/∂x   1 of 3  (1 invalid)",
+    ]
+
+
+def test_one_file_has_no_class_summary(runner: CliRunner) -> None:
+    result = check(runner, submission("mixed.yaml"), "--exercises", EXERCISES)
+    assert "Class of" not in result.output
+    assert "Most often not right" not in result.output

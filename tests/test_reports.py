@@ -561,3 +561,29 @@ def test_any_text_keeps_junit_well_formed_and_the_table_whole(text: str) -> None
     assert expected.replace("\r", "\n") in failure.text.replace("\r", "\n")
     rows = [line for line in markdown.render(report).splitlines() if line.startswith("| ")]
     assert all(len(re.findall(r"(?<!\\)\|", row)) == 5 for row in rows)
+
+
+def test_class_summary_counts_scores_and_the_partials_most_missed() -> None:
+    from gradtutor.report import MinScore, Report, Result, Submission, class_summary
+
+    def graded(name: str, verdicts: list[str]) -> Submission:
+        results = [
+            Result(exercise=f"ex-{index}", wrt="x", verdict=verdict,  # type: ignore[arg-type]
+                   points=float(verdict == "correct"), max_points=1.0)
+            for index, verdict in enumerate(verdicts)
+        ]  # fmt: skip
+        return Submission(name, None, results)
+
+    report = Report(0, [
+        graded("a", ["correct", "correct", "correct", "correct"]),
+        graded("b", ["incorrect", "correct", "missing", "correct"]),
+        graded("c", ["invalid", "incorrect", "correct", "correct"]),
+        graded("d", ["incorrect", "correct", "correct", "missing"]),
+    ])  # fmt: skip
+    summary = class_summary(report, MinScore(75, percent=True))
+    assert (summary.files, summary.mean_score, summary.median_score) == (4, 2.5, 2.0)
+    assert (summary.max_score, summary.passed, summary.min_score) == (4.0, 1, "75%")
+    missed = [(m.exercise, m.incorrect, m.invalid, m.missing) for m in summary.most_missed]
+    # The most often not right first; ties keep the assignment's order.
+    assert missed == [("ex-0", 2, 1, 0), ("ex-1", 1, 0, 0), ("ex-2", 0, 0, 1), ("ex-3", 0, 0, 1)]
+    assert class_summary(report).passed is None

@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gradtutor.render import caret_under
-from gradtutor.report import FileFailure, Report, Result, Submission
+from gradtutor.report import ClassSummary, FileFailure, Report, Result, Submission
 
 ANSWER_WIDTH = 60  # what fits beside the labels in a panel 80 columns wide
 MISSING_SHOWN = 6  # exercises named in the line of missing answers; the rest are counted
@@ -37,6 +37,47 @@ def report_view(report: Report, *, explain_correct: bool = False) -> RenderableT
             for submission in report.submissions
         )
     )
+
+
+def class_summary_view(summary: ClassSummary) -> RenderableType:
+    """After several files: the class's scores, then the partials it most often got wrong."""
+    maximum = points_text(summary.max_score)
+    share = f" ({summary.mean_score / summary.max_score:.0%})" if summary.max_score else ""
+    mean = points_text(round(summary.mean_score, 2))
+    parts: list[RenderableType] = [
+        Text(""),
+        Text(
+            f"Class of {_count(summary.files, 'file')}: mean {mean} of {maximum} points{share}, "
+            f"median {points_text(summary.median_score)}.",
+            style="bold",
+        ),
+    ]
+    if summary.passed is not None:
+        parts.append(
+            Text(f"{summary.passed} of {summary.files} reach --min-score {summary.min_score}.")
+        )
+    if summary.most_missed:
+        table = Table(box=None, show_header=False, padding=(0, 2, 0, 0), pad_edge=False)
+        table.add_column(no_wrap=True)
+        table.add_column(justify="right", no_wrap=True)
+        table.add_column()
+        for partial in summary.most_missed:
+            how = [
+                f"{count} {verdict}"
+                for verdict, count in (
+                    ("incorrect", partial.incorrect),
+                    ("invalid", partial.invalid),
+                    ("missing", partial.missing),
+                )
+                if count
+            ]
+            table.add_row(
+                f"  {partial.exercise} ∂/∂{partial.wrt}",
+                f"{partial.not_right} of {summary.files}",
+                f"({', '.join(how)})",
+            )
+        parts += [Text("Most often not right:"), table]
+    return Group(*parts)
 
 
 def failures_view(report: Report) -> RenderableType:
