@@ -365,6 +365,7 @@ def homework_init_command(
     )
     for path in homework.files:
         typer.echo(f"  {path.relative_to(directory)}")
+    typer.echo(f"CI installs: {homework.install}")
     if homework.default_install:
         from rich.text import Text
 

@@ -6,7 +6,8 @@
 - `.github/workflows/grade.yml` and `.gitlab-ci.yml`: install gradtutor and run `gradtutor check`
   with a JUnit report, annotations (GitHub) and a minimum score;
 - `README.md`: what a student does, and how to check locally before pushing (with the default
-  install, first a note for the teacher: `gradtutor==VERSION` must be on PyPI, or CI fails);
+  install, first a note for the teacher: `gradtutor==VERSION` must be on PyPI, or CI fails; a
+  gradtutor installed from git is installed in CI from the same commit instead);
 - `.gitignore`: the reports folder.
 
 The CI files are built from the templates below, with the install command, the minimum score and
@@ -51,7 +52,8 @@ class Homework:
     partials: int
     max_score: float
     min_score: float
-    default_install: bool  # CI installs `default_install()`, which PyPI may not have
+    default_install: bool  # CI installs `default_install()`, which PyPI may not have yet
+    install: str  # the pip requirement CI installs
 
 
 GITHUB_WORKFLOW = """\
@@ -180,6 +182,45 @@ def default_install() -> str:
     return f"gradtutor=={__version__}"
 
 
+def installed_from() -> str | None:
+    """The pip requirement for this very gradtutor, when it came from somewhere CI can reach.
+
+    pip records where a package came from in `direct_url.json` (PEP 610): a teacher who installed
+    gradtutor from a git repository gets that repository at that commit in CI. None for a copy
+    from a package index (`default_install` names it) or from a local folder (CI cannot reach it).
+    """
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        recorded = distribution("gradtutor").read_text("direct_url.json")
+    except PackageNotFoundError:
+        return None
+    return requirement_from_direct_url(recorded)
+
+
+def requirement_from_direct_url(recorded: str | None) -> str | None:
+    """`gradtutor @ git+URL@COMMIT` or `gradtutor @ URL` from a PEP 610 record, else None."""
+    import json
+
+    try:
+        origin = json.loads(recorded) if recorded else None
+    except ValueError:
+        return None
+    if not isinstance(origin, dict) or not isinstance(origin.get("url"), str):
+        return None
+    url: str = origin["url"]
+    if not url.startswith(("https://", "http://")):
+        return None  # a local folder or file, or ssh (CI has no key): CI cannot install it
+    vcs = origin.get("vcs_info")
+    if isinstance(vcs, dict):
+        if vcs.get("vcs") != "git" or not isinstance(vcs.get("commit_id"), str):
+            return None
+        return f"gradtutor @ git+{url}@{vcs['commit_id']}"
+    if isinstance(origin.get("archive_info"), dict):
+        return f"gradtutor @ {url}"
+    return None
+
+
 def check_arguments(min_score: float) -> list[str]:
     """The arguments of `gradtutor check` that both CI files run (GitHub adds its format)."""
     return [
@@ -220,6 +261,10 @@ def init_homework(
 ) -> Homework:
     """Write a homework repository into `directory` (refusing a non-empty one unless `force`).
 
+    CI installs `install`; by default the gradtutor installed here when it came from a git
+    repository or a web archive (`installed_from`), else `gradtutor==VERSION` from PyPI, with a
+    note to the teacher in the README.
+
     `min_score` is in points, or a `MinScore` (points or a percentage of all the points); the
     workflow is written with points.
     """
@@ -243,6 +288,7 @@ def init_homework(
             f"--install {install!r} holds a line break or another control character",
             f"give one pip requirement on one line, e.g. --install '{default_install()}'",
         )
+    install = install or installed_from()
     arguments = check_arguments(minimum)
     fills = {
         "<<PYTHON>>": PYTHON_VERSION,
@@ -266,8 +312,9 @@ def init_homework(
         files.append(_write(directory / name, _fill(text, fills)))
     partials = sum(len(exercise.ask) for exercise in selected.exercises)
     return Homework(
-        directory, files, len(selected.exercises), partials, max_score, minimum, install is None
-    )
+        directory, files, len(selected.exercises), partials, max_score, minimum,
+        default_install=install is None, install=install or default_install(),
+    )  # fmt: skip
 
 
 def _fill(text: str, fills: dict[str, str]) -> str:

@@ -13,13 +13,21 @@ import sympy
 import yaml
 from typer.testing import CliRunner
 
+from gradtutor import homework
 from gradtutor.cli import app
 from gradtutor.exercises import load_collection
 from gradtutor.expr import to_ascii
-from gradtutor.homework import init_homework
+from gradtutor.homework import init_homework, requirement_from_direct_url
 from gradtutor.symbolic import from_sympy, symbol, to_sympy
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "homework"
+
+
+@pytest.fixture(autouse=True)
+def installed_from_a_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As a checkout installed with `pip install .` is: CI gets the default install."""
+    monkeypatch.setattr(homework, "installed_from", lambda: None)
+
 
 COURSE = """\
 set: warmup
@@ -267,3 +275,47 @@ def test_example_is_what_homework_init_writes(example: Path, tmp_path: Path) -> 
     for name in ("answers.yaml", ".github/workflows/grade.yml", ".gitlab-ci.yml", "README.md",
                  ".gitignore"):  # fmt: skip
         assert (fresh / name).read_text("utf-8") == (EXAMPLE / name).read_text("utf-8"), name
+
+
+@pytest.mark.parametrize(
+    ("recorded", "requirement"),
+    [
+        (
+            '{"url": "https://github.com/you/gradtutor.git", '
+            '"vcs_info": {"vcs": "git", "commit_id": "4f2a9c1", "requested_revision": "v0.1.0"}}',
+            "gradtutor @ git+https://github.com/you/gradtutor.git@4f2a9c1",
+        ),
+        (
+            '{"url": "https://example.org/gradtutor-0.1.0.tar.gz", "archive_info": {}}',
+            "gradtutor @ https://example.org/gradtutor-0.1.0.tar.gz",
+        ),
+        ('{"url": "file:///home/you/gradtutor", "dir_info": {"editable": true}}', None),
+        ('{"url": "file:///tmp/gradtutor-0.1.0.tar.gz", "archive_info": {}}', None),
+        (
+            '{"url": "ssh://git@github.com/you/g.git", '
+            '"vcs_info": {"vcs": "git", "commit_id": "1"}}',
+            None,
+        ),
+        ('{"url": "https://hg.example.org/g", "vcs_info": {"vcs": "hg", "commit_id": "1"}}', None),
+        ("not json", None),
+        (None, None),
+    ],
+)
+def test_where_this_gradtutor_came_from(recorded: str | None, requirement: str | None) -> None:
+    # pip's PEP 610 record: a git checkout or a web archive can be installed by CI too.
+    assert requirement_from_direct_url(recorded) == requirement
+
+
+def test_ci_installs_the_gradtutor_the_teacher_installed_from_git(
+    runner: CliRunner, course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = "gradtutor @ git+https://github.com/you/gradtutor.git@4f2a9c1"
+    monkeypatch.setattr(homework, "installed_from", lambda: spec)
+    target = tmp_path / "hw"
+    result = runner.invoke(app, ["homework", "init", str(target), "--exercises", str(course)])
+    assert result.exit_code == 0, result.output
+    assert f"CI installs: {spec}" in result.output
+    assert "note:" not in result.stderr
+    workflow = (target / ".github/workflows/grade.yml").read_text("utf-8")
+    assert f"python -m pip install '{spec}'" in workflow
+    assert "Before you hand this out" not in (target / "README.md").read_text("utf-8")
