@@ -511,6 +511,9 @@ class _Parser:
         function = FUNCTION_ALIASES.get(name, name)
         if self.declared is not None and name in self.declared:
             return Var(name)
+        if function not in FUNCTIONS and self.at("("):
+            # SymPy's spellings, Heaviside(x), Max(x, y), Abs(x): a function in any case.
+            function = FUNCTION_ALIASES.get(name.lower(), name.lower())
         if function in FUNCTIONS:
             return self.call(function, token)
         if name in self.constants:

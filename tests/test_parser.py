@@ -33,6 +33,11 @@ READINGS = [
     ("x/(y*2)", XY, "x/(y*2)"),
     ("x^2", XY, "x^2"),
     ("x**2", XY, "x^2"),
+    # SymPy's spellings of functions (any case, before a parenthesis)
+    ("Heaviside(x - y)", XY, "heaviside(x - y)"),
+    ("Max(x, y) + Abs(x)", XY, "max(x, y) + abs(x)"),
+    ("SIN(x)", XY, "sin(x)"),
+    ("Max(x)", ["Max", "x"], "Max*x"),  # a declared name stays a variable
     ("x^y^2", XY, "x^y^2"),
     ("(x^y)^2", XY, "(x^y)^2"),
     ("-x^2", XY, "-x^2"),
