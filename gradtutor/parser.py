@@ -518,6 +518,10 @@ class _Parser:
             return self.call(function, token)
         if name in self.constants:
             return Const(name)  # type: ignore[arg-type]
+        if name == "E" and "e" in self.constants and self.declared is not None:
+            # SymPy's spelling of e. Only where variables are declared: there E is no variable,
+            # while a free name E (no variables declared) may be one.
+            return Const("e")
         if self.declared is None:
             return self.free_name(token)
         return self.split_declared(token)

@@ -38,6 +38,9 @@ READINGS = [
     ("Max(x, y) + Abs(x)", XY, "max(x, y) + abs(x)"),
     ("SIN(x)", XY, "sin(x)"),
     ("Max(x)", ["Max", "x"], "Max*x"),  # a declared name stays a variable
+    ("E^x + 2E", XY, "e^x + 2*e"),  # SymPy's e, where variables are declared
+    ("E*x", None, "E*x"),  # without declared variables, E may be a variable
+    ("E*x", ["E", "x"], "E*x"),
     ("x^y^2", XY, "x^y^2"),
     ("(x^y)^2", XY, "(x^y)^2"),
     ("-x^2", XY, "-x^2"),
