@@ -186,9 +186,8 @@ def _found(
             f"Your answer is 0, as if nothing in the function depended on {wrt}; only the terms "
             f"without {wrt} vanish.",
         )
-    with_exp = _works_with_exp(answer)
     for mistake in _matching(context, values, unit):
-        if mistake.written_out and not with_exp:
+        if mistake.written_out and not _works_with_exp(answer):
             continue  # an answer in σ was not worked out from 1/(1 + exp(−u))
         yield _Match(RANKS[mistake.kind], mistake.kind, mistake.message)
     if _rounded(answer, values, reference):
