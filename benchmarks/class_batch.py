@@ -17,7 +17,7 @@ random points in float64 before it is used; a form that is neither is dropped. W
 (the default), students draw from each pool with Zipf-like frequencies, as real classes repeat the
 same few answers; with `--distinct`, every answer of an exercise is different after normalisation.
 
-The answers files are graded (1) with `gradtutor.check.run_check` (the function behind `gradtutor
+The answers files are graded (1) with `checking.grading.run_check` (the function behind `gradtutor
 check`) in a child process: throughput, p50/p99 of each answer's checking time, peak RSS;
 (2) with a real `gradtutor check` subprocess, `--jobs 1` and `--jobs 2`: wall time; (3) with
 `benchmarks/reference_script.py`, one answer at a time with a per-answer timeout. Each is compared
@@ -471,8 +471,8 @@ def invalid_answers(correct: str, variables: list[str]) -> Iterator[Answer]:
 def derived_by_steps(exercise: Any, wrt: str) -> Iterator[tuple[str, Any, str]]:
     """gradtutor's step engine's result, as a learner would write it (checked like any form)."""
     try:
-        from gradtutor.expr import to_ascii, to_pretty
-        from gradtutor.steps import derive
+        from gradtutor.calculus.steps import derive
+        from gradtutor.language.expr import to_ascii, to_pretty
 
         derivation = derive(exercise.tree, wrt)
         results = (("steps", derivation.result), ("steps-simplified", derivation.simplified))
@@ -484,8 +484,8 @@ def derived_by_steps(exercise: Any, wrt: str) -> Iterator[tuple[str, Any, str]]:
 
 
 def build_task(exercise: Any, wrt: str) -> Task:
-    from gradtutor.symbolic import to_sympy
-    from gradtutor.symbolic_check import derivative
+    from gradtutor.calculus.symbolic import to_sympy
+    from gradtutor.checking.symbolic_check import derivative
 
     function = to_sympy(exercise.tree)
     # The checker's derivative: SymPy's is wrong where max/min arguments tie on an interval.
@@ -533,8 +533,8 @@ def unique(answers: list[Answer]) -> list[Answer]:
 def normalised(answer: Answer, variables: list[str]) -> str:
     """What gradtutor's verdict cache sees: the answer as read (unreadable text as itself)."""
     from gradtutor.errors import ParseError
-    from gradtutor.expr import to_ascii
-    from gradtutor.parser import parse
+    from gradtutor.language.expr import to_ascii
+    from gradtutor.language.parser import parse
 
     if answer.plain:
         return f"plain:{answer.text}"
@@ -730,9 +730,9 @@ def child() -> None:
     # imports PyYAML only when it first reads a file.
     import yaml  # noqa: F401
 
-    import gradtutor.answers
-    import gradtutor.exercises  # noqa: F401
-    from gradtutor.check import run_check
+    import gradtutor.curriculum.answers
+    import gradtutor.curriculum.loader  # noqa: F401
+    from gradtutor.checking.grading import run_check
 
     started = time.perf_counter()
     paths = [Path(p) for p in request["paths"]]
@@ -910,7 +910,7 @@ def main() -> None:
         child()
         return
 
-    from gradtutor.exercises import load_collection
+    from gradtutor.curriculum.loader import load_collection
 
     started = time.perf_counter()
     exercises = spread(load_collection().exercises, args.exercises)

@@ -13,7 +13,7 @@ import statistics
 import time
 
 from gradtutor.errors import ParseError
-from gradtutor.parser import parse
+from gradtutor.language.parser import parse
 
 TYPICAL = [
     ("15(2x^2)^4 * 4x", ["x"]),

@@ -17,12 +17,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from gradtutor.check import check_answer
-from gradtutor.exercises import load_collection
-from gradtutor.expr import to_ascii
-from gradtutor.practice import AnswerChecked, PracticeSession
-from gradtutor.progress import open_progress
-from gradtutor.steps import derive
+from gradtutor.calculus.steps import derive
+from gradtutor.checking.check import check_answer
+from gradtutor.curriculum.loader import load_collection
+from gradtutor.language.expr import to_ascii
+from gradtutor.tutor.practice import AnswerChecked, PracticeSession
+from gradtutor.tutor.progress import open_progress
 
 
 def _percentile(values: list[float], share: float) -> float:

@@ -107,7 +107,7 @@ def parse_command(
     gradtutor parse -- '-x^2'.
     """
     from gradtutor.errors import ParseError
-    from gradtutor.reading import parse_error_json, read
+    from gradtutor.language.reading import parse_error_json, read
     from gradtutor.render import error_view, make_console
     from gradtutor.render.parse import reading_view
 
@@ -221,10 +221,10 @@ def check_command(
     a finite-difference check; a wrong one gets a counterexample and the likely mistake.
     Exit 0 all correct (or --min-score reached), 1 graded and short, 2 could not run.
     """
-    from gradtutor.check import run_check
+    from gradtutor.checking.grading import run_check
+    from gradtutor.checking.report import min_score_of
     from gradtutor.render import make_console
     from gradtutor.render.check import failures_view, report_view
-    from gradtutor.report import min_score_of
     from gradtutor.reports import (
         ReportFiles,
         github_step_summary,
@@ -264,8 +264,8 @@ def check_command(
 
             make_console().print(reveal_view(data))
         if len(report.submissions) > 1:
+            from gradtutor.checking.report import class_summary
             from gradtutor.render.check import class_summary_view
-            from gradtutor.report import class_summary
 
             make_console().print(class_summary_view(class_summary(report, threshold)))
     if report.failures:
@@ -299,7 +299,7 @@ def template_command(
     The prompt and the function of each exercise are comments above it; with --student, the
     functions are that student's own variants (exercises with params; $GRADTUTOR_SECRET).
     """
-    from gradtutor.template import write_template
+    from gradtutor.curriculum.template import write_template
 
     with reported_errors():
         text = write_template(exercises, student, output_file, force=force)
@@ -351,8 +351,8 @@ def homework_init_command(
     ] = False,
 ) -> None:
     """Create a homework repository: exercises, answers.yaml, CI workflows and a README."""
+    from gradtutor.checking.report import min_score_of
     from gradtutor.homework import default_install, init_homework
-    from gradtutor.report import min_score_of
 
     with reported_errors():
         threshold = None if min_score is None else min_score_of(min_score)
@@ -442,7 +442,7 @@ def progress_command(
     An exercise is solved when every partial was answered correctly before its steps were shown,
     revealed when the steps were shown first, attempted when tried, else new.
     """
-    from gradtutor.progress import read_report
+    from gradtutor.tutor.progress import read_report
 
     with reported_errors():
         report, path = read_report(exercises, progress)
@@ -473,8 +473,8 @@ def reset_command(
     Exit 0 forgotten (or nothing to forget), 1 you declined, 2 bad input or no terminal to ask
     on (add --yes).
     """
-    from gradtutor.progress import plan_reset
     from gradtutor.terminal import stdin_is_terminal
+    from gradtutor.tutor.progress import plan_reset
 
     with reported_errors():
         if (exercise is None) == (not all_progress) or (exercise and all_progress):
@@ -517,8 +517,8 @@ def list_command(
 ) -> None:
     """List the exercises in curriculum order: id, title, set, what each asks for and your
     status on it (new, attempted, solved or revealed; see `gradtutor progress`)."""
-    from gradtutor.exercises import load_collection
-    from gradtutor.progress import read_statuses
+    from gradtutor.curriculum.loader import load_collection
+    from gradtutor.tutor.progress import read_statuses
 
     with reported_errors():
         collection = load_collection(exercises)
@@ -539,7 +539,7 @@ def show_command(
     exercises: ExerciseSourceOption = None,
 ) -> None:
     """Show one exercise: its prompt, its function, the partials it asks for, its hints' count."""
-    from gradtutor.exercises import load_collection
+    from gradtutor.curriculum.loader import load_collection
 
     with reported_errors():
         exercise = load_collection(exercises).get(exercise_id)
@@ -571,8 +571,8 @@ def validate_command(
     with finite differences of the function there. A point inside a domain where the function
     is undefined (1/x at 0) is a warning: exit 0, unless --strict.
     """
-    from gradtutor.exercises import exercises_path
-    from gradtutor.validate import validate_paths
+    from gradtutor.checking.validate import validate_paths
+    from gradtutor.curriculum.loader import exercises_path
 
     with reported_errors():
         validation = validate_paths(paths or [exercises_path(exercises)], strict=strict)
@@ -638,7 +638,7 @@ def explain_command(
     backpropagation table at that point. Exit 0 explained, 2 bad input. A formula that starts
     with a minus sign goes after --: gradtutor explain --wrt x -- '-x^2'.
     """
-    from gradtutor.explain import explain_request
+    from gradtutor.tutor.explain import explain_request
 
     with reported_errors(expression):
         explanation = explain_request(
@@ -656,7 +656,7 @@ def explain_command(
         else:
             make_console().print(view)
     else:
-        from gradtutor.export import document
+        from gradtutor.render.export import document
 
         typer.echo(document(explanation, output.value), nl=False)
 

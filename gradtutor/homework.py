@@ -2,7 +2,7 @@
 
 `init_homework(DIR)` writes:
 - `exercises/`: the chosen sets, copied from the collection (the files as written);
-- `answers.yaml`: the template of `gradtutor.template`, to be filled in by the student;
+- `answers.yaml`: the template of `gradtutor.curriculum.template`, to be filled in by the student;
 - `.github/workflows/grade.yml` and `.gitlab-ci.yml`: install gradtutor and run `gradtutor check`
   with a JUnit report, annotations (GitHub) and a minimum score;
 - `README.md`: what a student does, and how to check locally before pushing (with the default
@@ -25,11 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gradtutor import __version__
+from gradtutor.checking.report import MinScore
+from gradtutor.curriculum.loader import load_collection
+from gradtutor.curriculum.model import Collection, ExerciseSet
+from gradtutor.curriculum.template import answers_template
 from gradtutor.errors import GradtutorError
-from gradtutor.exercises import Collection, ExerciseSet, load_collection
-from gradtutor.report import MinScore
 from gradtutor.reports.common import format_points
-from gradtutor.template import answers_template
 
 DEFAULT_PASS_SHARE = 0.6  # the default minimum score: this share of the points, rounded up
 ANSWERS_FILE = "answers.yaml"

@@ -16,9 +16,9 @@ from typing import Protocol, TextIO
 
 from rich.console import Console
 
-from gradtutor.practice import Event, PracticeSession
 from gradtutor.render import make_console
 from gradtutor.render.practice import event_view
+from gradtutor.tutor.practice import Event, PracticeSession
 
 HISTORY_FILE = "practice-history"
 
@@ -130,10 +130,10 @@ def practice(
     progress: Path | None = None,
 ) -> None:
     """`gradtutor practice`: load, open the progress file, and run a session on this terminal."""
-    from gradtutor.check import check_answer
-    from gradtutor.exercises import load_collection
-    from gradtutor.progress import data_dir, open_progress
-    from gradtutor.steps import derive
+    from gradtutor.calculus.steps import derive
+    from gradtutor.checking.check import check_answer
+    from gradtutor.curriculum.loader import load_collection
+    from gradtutor.tutor.progress import data_dir, open_progress
 
     collection = load_collection(exercises)
     with open_progress(progress) as store:

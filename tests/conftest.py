@@ -11,6 +11,11 @@ from hypothesis import settings
 from rich.console import Console
 from typer.testing import CliRunner
 
+# Where tests find their files, wherever in tests/ they stand.
+TESTS = Path(__file__).resolve().parent
+FIXTURES = TESTS / "fixtures"
+ROOT = TESTS.parent
+
 # The property tests gate CI, so by default they draw the same examples on every run: a red CI
 # is then a change's fault, never a new random draw. HYPOTHESIS_PROFILE=explore searches with
 # fresh examples each run; fix what it finds and keep the example as a regression test.

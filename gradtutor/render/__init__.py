@@ -1,7 +1,11 @@
 """Rendering: Rich renderables built from the core's results. Nothing here decides anything.
 
-One module per view (`parse`, and the views of the other commands); this package holds what they
-share: the consoles and the way an error is shown.
+One module per view (`parse`, and the views of the other commands); `export` writes the same
+derivations as Markdown and LaTeX documents. This package holds what the views share: the
+consoles and the way an error is shown.
+
+May import every core layer (`tutor`, `checking`, `curriculum`, `calculus`, `language`), never
+`reports`, `terminal` or `cli`.
 """
 
 from __future__ import annotations

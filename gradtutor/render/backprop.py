@@ -15,10 +15,10 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from gradtutor.backprop import Backprop, InputGradient, Row, Value
-from gradtutor.expr import to_pretty
-from gradtutor.symbolic import UnsupportedExpression, from_sympy
-from gradtutor.tidy import numeric_value
+from gradtutor.calculus.backprop import Backprop, InputGradient, Row, Value
+from gradtutor.calculus.symbolic import UnsupportedExpression, from_sympy
+from gradtutor.calculus.tidy import numeric_value
+from gradtutor.language.expr import to_pretty
 
 # A longer exact number (10^1000, a decimal point read as a fraction) is shown as a decimal.
 MAX_EXACT_LENGTH = 20

@@ -10,8 +10,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from gradtutor.checking.report import ClassSummary, FileFailure, Report, Result, Submission
 from gradtutor.render import caret_under
-from gradtutor.report import ClassSummary, FileFailure, Report, Result, Submission
 
 ANSWER_WIDTH = 60  # what fits beside the labels in a panel 80 columns wide
 MISSING_SHOWN = 6  # exercises named in the line of missing answers; the rest are counted

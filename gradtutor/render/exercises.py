@@ -8,9 +8,10 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from gradtutor.exercises import DEFAULT_INTERVAL, Exercise, Problem
-from gradtutor.expr import to_pretty
-from gradtutor.validate import Validation
+from gradtutor.checking.validate import Validation
+from gradtutor.curriculum.loader import Problem
+from gradtutor.curriculum.model import DEFAULT_INTERVAL, Exercise
+from gradtutor.language.expr import to_pretty
 
 
 def partial(wrt: str) -> str:

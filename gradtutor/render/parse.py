@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from gradtutor.reading import Reading
+from gradtutor.language.reading import Reading
 
 
 def reading_view(reading: Reading) -> RenderableType:

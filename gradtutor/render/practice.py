@@ -15,10 +15,13 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from gradtutor.checking.report import Counterexample, Result
+from gradtutor.curriculum.model import Exercise
 from gradtutor.errors import GradtutorError, ParseError
-from gradtutor.exercises import Exercise
-from gradtutor.expr import to_pretty
-from gradtutor.practice import (
+from gradtutor.language.expr import to_pretty
+from gradtutor.render import caret_under
+from gradtutor.render.check import VERDICT_STYLES
+from gradtutor.tutor.practice import (
     AllFinished,
     AlreadySolved,
     AnswerChecked,
@@ -38,9 +41,6 @@ from gradtutor.practice import (
     StepsUnavailable,
     Summary,
 )
-from gradtutor.render import caret_under
-from gradtutor.render.check import VERDICT_STYLES
-from gradtutor.report import Counterexample, Result
 
 
 def partial(wrt: str) -> str:

@@ -9,7 +9,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from gradtutor.progress import ProgressReport
+from gradtutor.tutor.progress import ProgressReport
 
 BAR_WIDTH = 20
 

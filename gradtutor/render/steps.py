@@ -15,11 +15,11 @@ from rich.panel import Panel
 from rich.text import Text
 from rich.tree import Tree
 
-from gradtutor.expr import BinOp, Node, to_pretty
-from gradtutor.steps import Derivation, Step
+from gradtutor.calculus.steps import Derivation, Step
+from gradtutor.language.expr import BinOp, Node, to_pretty
 
 if TYPE_CHECKING:
-    from gradtutor.explain import Explanation
+    from gradtutor.tutor.explain import Explanation
 
 _INDENT = 4
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gradtutor.checking.report import Report, Result
 from gradtutor.errors import GradtutorError
-from gradtutor.report import Report, Result
 from gradtutor.reports.common import Json
 
 
@@ -75,7 +75,7 @@ class _Revealer:
     """The reference derivative and its steps, derived once per exercise, variant and variable."""
 
     def __init__(self, exercises: Path | None) -> None:
-        from gradtutor.exercises import load_collection
+        from gradtutor.curriculum.loader import load_collection
 
         self.collection = load_collection(exercises)
         self.cache: dict[tuple[str, str, str], dict[str, Any]] = {}
@@ -91,9 +91,9 @@ class _Revealer:
         return revealed
 
     def derive(self, result: Result) -> dict[str, Any]:
-        from gradtutor.expr import to_pretty
-        from gradtutor.steps import derive
-        from gradtutor.variants import with_values
+        from gradtutor.calculus.steps import derive
+        from gradtutor.curriculum.variants import with_values
+        from gradtutor.language.expr import to_pretty
 
         try:
             exercise = self.collection.get(result.exercise)
@@ -112,7 +112,7 @@ class _Revealer:
 
 def steps_text(derivation: Any) -> str:
     """A derivation as indented plain lines: each rule's explanation, then the result."""
-    from gradtutor.expr import to_pretty
+    from gradtutor.language.expr import to_pretty
 
     lines: list[str] = []
 

@@ -1,0 +1,207 @@
+"""One answer checked: `check_answer` for an exercise, `check_inline` for a function typed inline.
+
+The answer is read with the one parser; one that cannot be read is `invalid`. Otherwise the decision
+(`checking.decision`) is taken against the work done once per exercise, variable and seed
+(`checking.context`). Results are cached by what they depend on, so a class that types the same
+answer pays once, and `--jobs` workers hand theirs back through `remember_results`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from gradtutor.calculus.numeric import (
+    DEFAULT_INTERVAL,
+    evaluate,
+    sample_points,
+)
+from gradtutor.checking.context import (
+    ExerciseSpec,
+    context_for,
+)
+from gradtutor.checking.decision import DEFAULT_TIMEOUT, VERDICT_CACHE_SIZE, decide
+from gradtutor.checking.report import (
+    Report,
+    Result,
+    Submission,
+)
+from gradtutor.errors import GradtutorError, ParseError
+from gradtutor.language.expr import Node, to_pretty
+from gradtutor.language.parser import parse
+from gradtutor.language.reading import read_function
+
+if TYPE_CHECKING:  # answers files (and YAML) are read only when there are some
+    pass
+
+# --- one answer -----------------------------------------------------------------------------------
+
+
+def check_answer(
+    exercise: Any,
+    wrt: str,
+    answer: str | None,
+    *,
+    seed: int = 0,
+    timeout: float = DEFAULT_TIMEOUT,
+    line: int | None = None,
+) -> Result:
+    """Check one answer for ∂f/∂`wrt` of `exercise` (an `Exercise` or an `ExerciseSpec`).
+
+    Never raises for the answer; raises `GradtutorError` only for a bad request (`wrt` not a
+    variable, a negative seed).
+    """
+    started = time.perf_counter()
+    if seed < 0:
+        raise GradtutorError(f"the seed must be 0 or more, not {seed}")
+    spec = ExerciseSpec.of(exercise)
+    if wrt not in spec.variables:
+        raise GradtutorError(
+            f"'{wrt}' is not a variable of exercise {spec.id}",
+            f"its variables are {', '.join(spec.variables)}",
+        )
+    if answer is not None and answer.strip():
+        key = (spec, spec.points, wrt, answer, seed, timeout)
+        known = _results.get(key)
+        if known is None:
+            checked = _check_text(spec, wrt, answer, seed, timeout)
+            known = replace(checked, line=None, seconds=time.perf_counter() - started)
+            remember_results([(key, known)])
+        # A repeat reports what checking the answer took, not the lookup: the same in any order
+        # and with --jobs, whose workers' results are all looked up here.
+        return replace(known, line=line)
+    return Result(
+        exercise=spec.id, wrt=wrt, verdict="missing", points=0.0,
+        max_points=spec.points, line=line, message="No answer was given.",
+        exercise_set=spec.exercise_set, seconds=time.perf_counter() - started,
+    )  # fmt: skip
+
+
+def answer_key(
+    exercise: Any, wrt: str, answer: str, *, seed: int = 0, timeout: float = DEFAULT_TIMEOUT
+) -> tuple[Any, ...]:
+    """What `check_answer`'s result depends on, apart from the answer's line."""
+    spec = ExerciseSpec.of(exercise)
+    return (spec, spec.points, wrt, answer, seed, timeout)
+
+
+# Results by `answer_key`: a class types the same answers many times, and `--jobs` workers
+# hand back the results of the answers they were given to check.
+_results: OrderedDict[tuple[Any, ...], Result] = OrderedDict()
+
+
+def remember_results(results: Iterable[tuple[tuple[Any, ...], Result]]) -> None:
+    for key, result in results:
+        _results[key] = result
+        if len(_results) > VERDICT_CACHE_SIZE:
+            _results.popitem(last=False)
+
+
+def _check_text(spec: ExerciseSpec, wrt: str, answer: str, seed: int, timeout: float) -> Result:
+    started = time.perf_counter()
+    result = Result(
+        exercise=spec.id,
+        wrt=wrt,
+        verdict="missing",
+        points=0.0,
+        max_points=spec.points,
+        answer=answer,
+        exercise_set=spec.exercise_set,
+    )
+    try:
+        tree = parse(answer, spec.variables)
+    except ParseError as error:
+        message = f"The answer could not be read: {error.message} (column {error.column})."
+        if error.hint:
+            message += f" Hint: {error.hint}."
+        return replace(
+            result, verdict="invalid", message=message, error_column=error.column,
+            seconds=time.perf_counter() - started,
+        )  # fmt: skip
+    context = context_for(spec, wrt, seed, timeout)
+    decision = decide(context, tree, timeout)
+    return replace(
+        result,
+        verdict=decision.verdict,
+        points=result.max_points if decision.verdict == "correct" else 0.0,
+        read_as=to_pretty(tree),
+        symbolic=decision.symbolic,
+        numeric=decision.numeric,
+        message=decision.message,
+        diagnosis=decision.diagnosis,
+        counterexample=decision.counterexample,
+        reference=context.reference_text,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def clear_caches() -> None:
+    from gradtutor.checking import context, decision, symbolic_check
+
+    decision.clear_cache()
+    _results.clear()
+    context.clear_caches()
+    symbolic_check.clear_cache()
+
+
+# An inline function has no domain of its own: it is sampled on the default interval, widened
+# tenfold and a hundredfold when the function is undefined on most of it (log(x − 10)).
+_INLINE_WIDENING = (1.0, 10.0, 100.0)
+_INLINE_DEFINED_SHARE = 0.25
+_INLINE_PROBES = 64
+
+
+def inline_domain(tree: Node, variables: Sequence[str]) -> tuple[tuple[str, float, float], ...]:
+    """The interval of every variable for a function given inline: the first of the default
+    interval and its widenings on which the function is defined at a quarter of the points or
+    more, else the one where it is defined most (the default one if nowhere)."""
+    low, high = DEFAULT_INTERVAL
+    best, best_share = 1.0, 0.0
+    for factor in _INLINE_WIDENING:
+        domain = dict.fromkeys(variables, (low * factor, high * factor))
+        points = sample_points(variables, domain, _INLINE_PROBES, seed=0)
+        share = float(np.isfinite(evaluate(tree, points)).mean())
+        if share > best_share:
+            best, best_share = factor, share
+        if share >= _INLINE_DEFINED_SHARE:
+            break
+    return tuple((name, low * best, high * best) for name in sorted(variables))
+
+
+def check_inline(
+    function: str,
+    wrt: str | None,
+    answer: str,
+    variables: Iterable[str] | None = None,
+    *,
+    seed: int = 0,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Report:
+    """`gradtutor check --function F --wrt x --answer A`: a one-answer report.
+
+    `wrt` may be left out for a function of one variable. Raises `ParseError` for a function
+    that cannot be read and `GradtutorError` for a variable that is not one of it.
+    """
+    request = read_function(function, wrt, list(variables) if variables else None)
+    if wrt is None:
+        if len(request.variables) != 1:
+            raise GradtutorError(
+                f"{function} has several variables ({', '.join(request.variables)})",
+                "say which partial derivative the answer is with --wrt NAME",
+            )
+        wrt = request.variables[0]
+    # A spec, not an `Exercise`: the one-answer check should not pay for loading pydantic models.
+    exercise = ExerciseSpec(
+        id="function",
+        function=function,
+        variables=tuple(request.variables),
+        domain=inline_domain(request.tree, request.variables),
+        tree=request.tree,
+    )
+    result = check_answer(exercise, wrt, answer, seed=seed, timeout=timeout)
+    return Report(seed, [Submission("(inline)", None, [result])])

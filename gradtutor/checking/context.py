@@ -1,0 +1,359 @@
+"""The work done once per (exercise, variable, seed), shared by every answer checked against it.
+
+An `ExerciseContext` holds SymPy's derivative of the function (right on tie intervals of max/min,
+see `symbolic_check.derivative`) and a tree of it for evaluation, the kink loci of the function, the
+seeded sample points where a finite difference is usable, the finite-difference estimates and their
+errors there, and (lazily) a second, larger set of points for extra evidence. `context_for()` caches
+contexts, so a class of answers costs one derivative, one set of finite differences and one set of
+sample points per exercise.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from typing import Any
+
+import numpy as np
+import sympy
+
+from gradtutor.calculus.budget import Budget, BudgetExceeded
+from gradtutor.calculus.numeric import (
+    Array,
+    Mask,
+    evaluate,
+    evaluate_precise,
+    finite_differences,
+    sample_points,
+)
+from gradtutor.calculus.symbolic import UnsupportedExpression, from_sympy, symbol, to_sympy
+from gradtutor.checking.symbolic_check import derivative, kink_loci
+from gradtutor.errors import GradtutorError
+from gradtutor.language.expr import (
+    BinOp,
+    Call,
+    Compare,
+    Const,
+    Indicator,
+    Neg,
+    Node,
+    Num,
+    Var,
+    number,
+    to_pretty,
+    variables_of,
+    walk,
+)
+
+# Points compared by the finite-difference check: at least MIN_POINTS usable ones are wanted.
+MIN_POINTS = 12
+FIRST_SAMPLE = 24
+RETRY_SAMPLE = 256
+MAX_POINTS = 48
+# Points for extra evidence, compared with SymPy's derivative evaluated in float64.
+EXTRA_SAMPLE = 256
+# Seeds for the extra points are offset so that they never coincide with the first sample.
+EXTRA_SEED_OFFSET = 2**32
+# Finite-difference error estimates are multiplied by this before use as a tolerance.
+SAFETY = 4.0
+EPS = float(np.finfo(np.float64).eps)
+# Two max/min arguments this close (relative, in 40 digits) at a point are tied there.
+TIE = 1e-30
+# Rounding of a float64 evaluation: this many units of the magnitude of its terms.
+ROUNDING_UNITS = 64.0
+
+_CACHE_SIZE = 512
+
+
+@dataclass(frozen=True)
+class ExerciseSpec:
+    """What the checker needs of an exercise (a hashable view of `Exercise`)."""
+
+    id: str
+    function: str
+    variables: tuple[str, ...]
+    domain: tuple[tuple[str, float, float], ...]
+    hints: tuple[str, ...] = ()
+    exercise_set: str | None = None
+    tree: Node | None = field(default=None, compare=False)
+    points: float = field(default=1.0, compare=False)  # per partial derivative asked
+
+    @classmethod
+    def of(cls, exercise: Any) -> ExerciseSpec:
+        """From an `Exercise` (or anything with its fields); a spec is returned as it is."""
+        if isinstance(exercise, ExerciseSpec):
+            return exercise
+        domain = exercise.domain or {}
+        return cls(
+            id=str(exercise.id),
+            function=str(exercise.function),
+            variables=tuple(exercise.variables),
+            domain=tuple(
+                (name, float(low), float(high)) for name, (low, high) in sorted(domain.items())
+            ),
+            hints=tuple(getattr(exercise, "hints", ()) or ()),
+            exercise_set=getattr(exercise, "set", None) or None,
+            tree=exercise.tree,
+            points=float(exercise.points),
+        )
+
+    @property
+    def domain_map(self) -> dict[str, tuple[float, float]]:
+        return {name: (low, high) for name, low, high in self.domain}
+
+
+@dataclass(frozen=True)
+class Samples:
+    """Points with, per point, the derivative's estimate and the tolerance of its error."""
+
+    points: dict[str, Array]
+    estimate: Array
+    error: Array
+
+    @property
+    def size(self) -> int:
+        return len(self.estimate)
+
+    def point(self, index: int) -> dict[str, float]:
+        return {name: float(values[index]) for name, values in self.points.items()}
+
+    def subset(self, keep: Mask) -> Samples:
+        return Samples(
+            {name: values[keep] for name, values in self.points.items()},
+            self.estimate[keep],
+            self.error[keep],
+        )
+
+
+class ExerciseContext:
+    """The function, its derivative in `wrt` and the evidence to check answers against."""
+
+    def __init__(self, spec: ExerciseSpec, wrt: str, seed: int, timeout: float) -> None:
+        if wrt not in spec.variables:
+            raise GradtutorError(
+                f"'{wrt}' is not a variable of exercise {spec.id}",
+                f"its variables are {', '.join(spec.variables)}",
+            )
+        self.spec = spec
+        self.wrt = wrt
+        self.seed = seed
+        self.tree, self.function, self.loci = _function_of(spec)
+        self.reference, self.reference_tree = _derivative(self.function, wrt, timeout)
+        self.samples = self._samples()
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        return self.spec.variables
+
+    @cached_property
+    def wrt_loci(self) -> list[sympy.Expr]:
+        """The kink loci that move with `wrt`: where the derivative may not exist."""
+        return [locus for locus in self.loci if symbol(self.wrt) in locus.free_symbols]
+
+    @cached_property
+    def reference_values(self) -> Array:
+        """SymPy's derivative in float64 at the sample points (the estimates where unavailable)."""
+        if self.reference_tree is None:
+            return self.samples.estimate
+        values = evaluate(self.reference_tree, self.samples.points)
+        return np.where(np.isfinite(values), values, self.samples.estimate)
+
+    @cached_property
+    def reference_text(self) -> str | None:
+        """The derivative, printed for a teacher (`--reveal`)."""
+        if self.reference_tree is not None:
+            return to_pretty(self.reference_tree)
+        return None if self.reference is None else sympy.sstr(self.reference)
+
+    @cached_property
+    def reference_magnitude(self) -> Array:
+        """`magnitudes` of SymPy's derivative at the sample points (NaN where unknown)."""
+        if self.reference_tree is None:
+            return np.full(self.samples.size, np.nan)
+        return magnitudes(self.reference_tree, self.samples.points)
+
+    @cached_property
+    def extra(self) -> tuple[dict[str, Array], Array, Array] | None:
+        """More points with SymPy's derivative and its rounding there (None without a tree).
+
+        The derivative is NaN where the function is undefined: a formula for the derivative
+        may extend beyond the function (1/x beyond log x), and nothing is asked of it there.
+        """
+        if self.reference_tree is None:
+            return None
+        points = sample_points(
+            self.variables, self.spec.domain_map, EXTRA_SAMPLE, self.seed + EXTRA_SEED_OFFSET
+        )
+        defined = np.isfinite(evaluate(self.tree, points))
+        values = np.where(defined, evaluate(self.reference_tree, points), np.nan)
+        return points, values, rounding(self.reference_tree, points)
+
+    @cached_property
+    def extremes(self) -> list[tuple[Node, ...]]:
+        """The arguments of each max/min of the function that moves with `wrt`."""
+        return [
+            node.args
+            for node in walk(self.tree)
+            if isinstance(node, Call) and node.func in ("max", "min")
+            and self.wrt in variables_of(node)
+        ]  # fmt: skip
+
+    def tied(self, point: Mapping[str, float]) -> bool:
+        """Whether two arguments of a max/min of the function are equal at `point` (in 40 digits).
+
+        There the derivative exists only if the tied arguments have the same slope, and the
+        reference's value depends on how its steps read a tie; the finite difference does not.
+        """
+        for arguments in self.extremes:
+            values = [evaluate_precise(argument, point) for argument in arguments]
+            defined = [value for value in values if value is not None]
+            for a, b in itertools.combinations(defined, 2):
+                if abs(a - b) <= TIE * max(1.0, abs(a), abs(b)):
+                    return True
+        return False
+
+    def difference_at(self, point: Mapping[str, float]) -> tuple[float, float] | None:
+        """The finite difference of the function at `point` and its tolerance, None if unusable."""
+        columns = {name: np.array([value]) for name, value in point.items()}
+        differences = finite_differences(self.tree, self.wrt, columns)
+        if not differences.usable[0]:
+            return None
+        estimate = float(differences.values[0])
+        return estimate, SAFETY * float(differences.error[0]) + 4 * EPS * abs(estimate)
+
+    def _samples(self) -> Samples:
+        """At least MIN_POINTS usable points when the domain allows it (a second, larger draw)."""
+        domain = self.spec.domain_map
+        found: Samples | None = None
+        for count in (FIRST_SAMPLE, RETRY_SAMPLE):
+            points = sample_points(self.variables, domain, count, self.seed)
+            with np.errstate(all="ignore"):  # overflow at far points is expected and masked
+                differences = finite_differences(self.tree, self.wrt, points)
+            usable = differences.usable
+            found = Samples(
+                {name: values[usable][:MAX_POINTS] for name, values in points.items()},
+                differences.values[usable][:MAX_POINTS],
+                SAFETY * differences.error[usable][:MAX_POINTS],
+            )
+            if found.size >= MIN_POINTS:
+                break
+        assert found is not None
+        return found
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _function_of(spec: ExerciseSpec) -> tuple[Node, sympy.Expr, frozenset[sympy.Expr]]:
+    """The function as a tree, in SymPy, and its kink loci: shared by its variables' contexts."""
+    tree = spec.tree if spec.tree is not None else _parse(spec)
+    function = to_sympy(tree)
+    return tree, function, _kink_loci(function)
+
+
+def _parse(spec: ExerciseSpec) -> Node:
+    from gradtutor.language.parser import parse
+
+    return parse(spec.function, spec.variables)
+
+
+def _derivative(
+    function: sympy.Expr, wrt: str, timeout: float
+) -> tuple[sympy.Expr | None, Node | None]:
+    """The derivative (SymPy's, right on tie intervals and off the kink set) and a tree of it,
+    each None if out of reach."""
+    try:
+        with Budget(max(timeout, 1.0)).limit():
+            reference = derivative(function, symbol(wrt))
+    except BudgetExceeded:
+        return None, None
+    try:
+        tree: Node | None = from_sympy(reference)
+    except (UnsupportedExpression, RecursionError):
+        tree = None
+    return reference, tree
+
+
+def _kink_loci(function: sympy.Expr) -> frozenset[sympy.Expr]:
+    try:
+        return kink_loci(function)
+    except Exception:  # a rewrite SymPy cannot do: no kink is known, so none is excused
+        return frozenset()
+
+
+# --- float64 rounding of an evaluation ------------------------------------------------------------
+
+
+def magnitudes(node: Node, points: Mapping[str, Array]) -> Array:
+    """The size of the terms that make up the tree's value at each point (`magnitude_tree`)."""
+    return evaluate(magnitude_tree(node), points)
+
+
+def rounding(node: Node, points: Mapping[str, Array], magnitude: Array | None = None) -> Array:
+    """An estimate of the absolute rounding error of `evaluate(node, points)`.
+
+    It is ROUNDING_UNITS · eps times a magnitude that adds the absolute values of terms before
+    they cancel, so that `(x + 1e8) − 1e8` gets a tolerance fitting its lost digits. The
+    `magnitude` is `magnitudes(node, points)`, computed here unless given.
+    """
+    if magnitude is None:
+        magnitude = magnitudes(node, points)
+    units = ROUNDING_UNITS * max(1, _size(node) // 8)
+    return np.where(np.isfinite(magnitude), units * EPS * magnitude, np.inf)
+
+
+def _size(node: Node) -> int:
+    return sum(1 for _ in walk(node))
+
+
+def _abs(node: Node) -> Node:
+    return Call("abs", (node,))
+
+
+def magnitude_tree(node: Node) -> Node:
+    """A tree whose value bounds the sizes of the terms that make up `node`'s value."""
+    match node:
+        case Num(value):
+            return number(abs(value))
+        case Var() | Const():
+            return _abs(node)
+        case Neg(operand):
+            return magnitude_tree(operand)
+        case BinOp("+" | "-", left, right):
+            return BinOp("+", magnitude_tree(left), magnitude_tree(right))
+        case BinOp("*", left, right):
+            return BinOp("*", magnitude_tree(left), magnitude_tree(right))
+        case BinOp("/", left, right):
+            return BinOp("/", magnitude_tree(left), _abs(right))
+        case Call(_, args) if len(args) == 1:
+            # f(u) carries the error of u, scaled by about |f|, plus its own.
+            inner = magnitude_tree(args[0])
+            return BinOp("+", _abs(node), BinOp("*", inner, BinOp("+", number(1), _abs(node))))
+        case Indicator(Compare()):
+            return number(1)
+    return _abs(node)
+
+
+# --- the cache ------------------------------------------------------------------------------------
+
+_contexts: OrderedDict[tuple[ExerciseSpec, str, int], ExerciseContext] = OrderedDict()
+
+
+def context_for(spec: ExerciseSpec, wrt: str, seed: int, timeout: float) -> ExerciseContext:
+    """The cached context of (exercise, variable, seed); built on first use."""
+    key = (spec, wrt, seed)
+    context = _contexts.get(key)
+    if context is None:
+        context = ExerciseContext(spec, wrt, seed, timeout)
+        _contexts[key] = context
+        if len(_contexts) > _CACHE_SIZE:
+            _contexts.popitem(last=False)
+    else:
+        _contexts.move_to_end(key)
+    return context
+
+
+def clear_caches() -> None:
+    _contexts.clear()
+    _function_of.cache_clear()

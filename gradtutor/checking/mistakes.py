@@ -1,0 +1,584 @@
+"""The catalogue of mistakes learners make, each built as the values it would give.
+
+Each mistake is a general rule that builds, from the exercise's function, the "derivative" a
+learner who makes that mistake would write: the function itself, the derivative in another
+variable, a factor held constant dropped, the inner derivative of one composite left out (chain
+rule), a product differentiated as f′·g′ or with one term of the product rule, a quotient rule
+slipped, a power differentiated without lowering its exponent, other variables not held
+constant, a sign lost, a term of a sum left out, a term without the variable kept. For σ, the
+rule slips are also sought with σ(u) written out as 1/(1 + exp(−u)), as a learner derives σ′.
+
+Mistakes are built once per exercise and variable, and only when an answer is incorrect, as
+values at the sample points: finite differences of the changed function, no SymPy. Which of them
+an answer matches, and what to say, is `checking.diagnose`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from gradtutor.calculus.budget import Budget, BudgetExceeded
+from gradtutor.calculus.numeric import Array, Points, evaluate, finite_differences
+from gradtutor.checking.context import ExerciseContext
+from gradtutor.language.expr import (
+    BinOp,
+    Call,
+    Indicator,
+    Neg,
+    Node,
+    Var,
+    children,
+    number,
+    substitute,
+    to_pretty,
+    variables_of,
+)
+
+# Building the mistakes of one exercise may take this long (they are cached afterwards).
+MISTAKE_BUDGET = 3.0
+# Two sets of values "match" when they agree to this relative precision at every sample point.
+MATCH_RTOL = 1e-6
+# A stand-in variable for a subexpression while differentiating around it (not a legal name).
+_HOLE = "⟨u⟩"
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """The values a learner making this mistake would get at the context's sample points."""
+
+    kind: str
+    message: str
+    values: Array
+
+    @property
+    def written_out(self) -> bool:
+        """A slip made with σ written out as a formula (`_SIGMOID_WRITTEN_OUT`)."""
+        return self.message.startswith(_SIGMOID_WRITTEN_OUT)
+
+
+def scale(values: Array) -> float:
+    finite = np.abs(values[np.isfinite(values)])
+    return float(finite.max()) if finite.size else 1.0
+
+
+def close(answer: Array, candidate: Array, rtol: float, unit: float = 0.0) -> bool:
+    """Agreement to `rtol` at 75% of the points or more, and nowhere differing beyond it.
+
+    Near 0, values agree to 1e-9 of the larger of the candidate's size and `unit` (the
+    derivative's size): a mistake computed by finite differences is 0 only to ~1e-11 of it.
+    """
+    both = np.isfinite(answer) & np.isfinite(candidate)
+    if both.sum() < max(3, int(0.75 * len(answer))):
+        return False
+    atol = 1e-9 * max(scale(candidate), unit, 1e-300)
+    difference = np.abs(answer[both] - candidate[both])
+    return bool(
+        np.all(difference <= rtol * (np.abs(answer[both]) + np.abs(candidate[both])) + atol)
+    )
+
+
+def matches(answer: Array, candidate: Array, unit: float = 0.0) -> bool:
+    return close(answer, candidate, MATCH_RTOL, unit)
+
+
+# --- building the mistakes ------------------------------------------------------------------------
+# Mistakes are only compared by value, so each is computed as numbers at the sample points: the
+# derivative of a changed function by Richardson finite differences (`numeric.finite_differences`,
+# about 1e-10 relative, far inside MATCH_RTOL), a subexpression by evaluating it. No SymPy.
+
+
+@lru_cache(maxsize=256)
+def mistakes(context: ExerciseContext) -> tuple[Mistake, ...]:
+    """Every mistake of the catalogue that applies to this exercise, with its values."""
+    found: list[Mistake] = []
+    reference = context.reference_values
+    budget = Budget(MISTAKE_BUDGET)
+    try:
+        with budget.limit():
+            for kind, message, build in _catalogue(_Slopes(context)):
+                values = _values(build)
+                if values is not None and not matches(values, reference):
+                    found.append(Mistake(kind, message, values))
+    except BudgetExceeded:
+        pass  # the mistakes found so far still diagnose
+    return tuple(found)
+
+
+Builder = Callable[[], "Array | None"]
+
+
+def _values(build: Builder) -> Array | None:
+    try:
+        with np.errstate(all="ignore"):  # a wrong rule may divide by 0: NaN, then not compared
+            values = build()
+    except (ValueError, TypeError, ZeroDivisionError, OverflowError, RecursionError):
+        return None
+    return values if values is not None and np.isfinite(values).any() else None
+
+
+class _Slopes:
+    """Values and derivatives at the context's sample points, each computed once."""
+
+    def __init__(self, context: ExerciseContext, tree: Node | None = None) -> None:
+        """`tree` is the context's function, or the same function written another way."""
+        self.context = context
+        self.tree = context.tree if tree is None else tree
+        self.wrt = context.wrt
+        self.points = context.samples.points
+        self._slopes: dict[tuple[Node, str], Array] = {}
+
+    def at(self, node: Node, points: Points | None = None) -> Array:
+        return evaluate(node, self.points if points is None else points)
+
+    def slope(self, node: Node, name: str | None = None, points: Points | None = None) -> Array:
+        """∂node/∂name (default: the variable of the derivative), NaN where it is unusable."""
+        name = name or self.wrt
+        if points is not None:
+            return finite_differences(node, name, points).values
+        key = (node, name)
+        if key not in self._slopes:
+            self._slopes[key] = finite_differences(node, name, self.points).values
+        return self._slopes[key]
+
+    def partial(self, name: str) -> Array:
+        """∂function/∂name; in the variable of the derivative, the checker's own values."""
+        return self.context.reference_values if name == self.wrt else self.slope(self.tree, name)
+
+    def outer(self, outer: Node, inner: Node) -> Array:
+        """g′(u) at u = inner, g the outer function written with the hole: no inner derivative."""
+        return self.slope(outer, _HOLE, {**self.points, _HOLE: self.at(inner)})
+
+    def around(self, path: tuple[int, ...], node: Node, wrong: Array) -> Array:
+        """The derivative of the function with the derivative of the subtree at `path` (`node`)
+        replaced by `wrong`: ∂F/∂x + ∂F/∂u · wrong, F the function with a hole u for `node`."""
+        if not path:
+            return wrong
+        hole = _replace(self.tree, path, Var(_HOLE))
+        filled = {**self.points, _HOLE: self.at(node)}
+        return self.slope(hole, self.wrt, filled) + self.slope(hole, _HOLE, filled) * wrong
+
+
+def _catalogue(slopes: _Slopes) -> Iterator[tuple[str, str, Builder]]:
+    tree, wrt = slopes.tree, slopes.wrt
+    yield (
+        "function-itself",
+        f"This is the function itself, not its derivative: differentiate it with respect to {wrt}.",
+        lambda: slopes.at(tree),
+    )
+    yield from _dropped_factors(slopes)
+    others = [name for name in variables_of(tree) if name != wrt]
+    for name in others:
+        yield (
+            "wrong-variable",
+            f"This is the partial derivative with respect to {name}, not {wrt}.",
+            lambda name=name: slopes.partial(name),  # type: ignore[misc]
+        )
+    yield from _not_held_constant(slopes, others)
+    yield from _rule_mistakes(slopes)
+    written = _sigmoid_written_out(tree)
+    if written != tree:
+        # σ′ is often worked out from σ(u) = 1/(1 + exp(−u)): the rule slipped there.
+        for kind, message, build in _rule_mistakes(_Slopes(slopes.context, written)):
+            yield kind, f"{_SIGMOID_WRITTEN_OUT}{_lower_first(message)}", build
+    yield from _lost_signs(slopes)
+    yield from _sum_rule(slopes)
+
+
+def _rule_mistakes(slopes: _Slopes) -> Iterator[tuple[str, str, Builder]]:
+    """A rule misapplied at one node of the tree (`_local_mistakes`), the rest done right."""
+    for path, node in _subtrees(slopes.tree):
+        if slopes.wrt not in variables_of(node):
+            continue
+        for kind, message, wrong in _local_mistakes(slopes, node):
+            yield (
+                kind,
+                message,
+                lambda path=path, node=node, wrong=wrong: (  # type: ignore[misc]
+                    slopes.around(path, node, wrong())
+                ),
+            )
+
+
+_SIGMOID_WRITTEN_OUT = "With σ(u) written as 1/(1 + exp(−u)): "
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def _sigmoid_written_out(tree: Node) -> Node:
+    """The tree with every σ(u) written as 1/(1 + exp(−u)), the same function."""
+    match tree:
+        case Call("sigmoid", (argument,)):
+            inner = _sigmoid_written_out(argument)
+            return BinOp("/", number(1), BinOp("+", number(1), Call("exp", (Neg(inner),))))
+        case Neg(operand):
+            return Neg(_sigmoid_written_out(operand))
+        case BinOp(op, left, right):
+            return BinOp(op, _sigmoid_written_out(left), _sigmoid_written_out(right))
+        case Call(func, args):
+            return Call(func, tuple(_sigmoid_written_out(argument) for argument in args))
+    return tree  # numbers, names, and indicators (not differentiated through)
+
+
+def _sum_rule(slopes: _Slopes) -> Iterator[tuple[str, str, Builder]]:
+    """The sum rule misapplied: a term with `wrt` left out, or a term without it kept as is.
+
+    Both are the derivative of the function changed in that term alone, so signs and a constant
+    multiple around the sum carry over: the term replaced by 0 (dropped), or by `wrt`·term, whose
+    derivative is the term itself (kept).
+    """
+    tree, wrt = slopes.tree, slopes.wrt
+    terms = list(_sum_terms(tree, wrt))
+    if len(terms) < 2:
+        return
+    kept = [(path, term) for path, term in terms if wrt not in variables_of(term)]
+    varying = [(path, term) for path, term in terms if wrt in variables_of(term)]
+    # With one term in `wrt`, leaving it out gives 0: that is the "zero" kind, said already.
+    for path, term in varying if len(varying) > 1 else []:
+        dropped = _replace(tree, path, number(0))
+        yield (
+            "dropped-term",
+            f"Your answer leaves out the derivative of the term {to_pretty(term)}: by the sum "
+            "rule, differentiate every term and add the derivatives.",
+            lambda dropped=dropped: slopes.slope(dropped),  # type: ignore[misc]
+        )
+    for chosen in [[one] for one in kept] + [kept] * (len(kept) > 1):
+        changed = tree
+        for path, term in chosen:
+            changed = _replace(changed, path, BinOp("*", Var(wrt), term))
+        yield (
+            "constant-kept",
+            _kept_message([term for _, term in chosen], wrt),
+            lambda changed=changed: slopes.slope(changed),  # type: ignore[misc]
+        )
+
+
+def _kept_message(terms: list[Node], wrt: str) -> str:
+    names = " and ".join(to_pretty(term) for term in terms)
+    if len(terms) > 1:
+        return (
+            f"Your answer keeps the terms {names}, which do not contain {wrt}: the derivative of "
+            "each is 0."
+        )
+    return f"Your answer keeps the term {names}, which does not contain {wrt}: its derivative is 0."
+
+
+def _sum_terms(tree: Node, wrt: str) -> Iterator[tuple[tuple[int, ...], Node]]:
+    """The terms of the function as a sum, also of a sum under a constant multiple (c·(u + v))."""
+    match tree:
+        case BinOp("*", left, right) if wrt not in variables_of(left) and _is_sum(right):
+            yield from _terms(right, (1,))
+        case BinOp("*" | "/", left, right) if wrt not in variables_of(right) and _is_sum(left):
+            yield from _terms(left, (0,))
+        case Neg(operand) if _is_sum(operand):
+            yield from _terms(operand, (0,))
+        case _:
+            yield from _terms(tree)
+
+
+def _is_sum(node: Node) -> bool:
+    return isinstance(node, BinOp) and node.op in ("+", "-")
+
+
+def _dropped_factors(slopes: _Slopes) -> Iterator[tuple[str, str, Builder]]:
+    """A factor without `wrt` left out of a term: the derivative divided by it, in that term.
+
+    Held constant, a factor stays: ∂(c·u)/∂x = c·∂u/∂x, for a number c or another variable.
+    Each such factor of each term is tried alone, and all of a term's together.
+    """
+    tree, wrt = slopes.tree, slopes.wrt
+    for path, term in _terms(tree):
+        if wrt not in variables_of(term):
+            continue
+        constant = [factor for factor in _factors(term, path) if wrt not in variables_of(factor[1])]
+        for chosen in [[factor] for factor in constant] + [constant] * (len(constant) > 1):
+            dropped = tree
+            for factor_path, _, _ in chosen:
+                dropped = _replace(dropped, factor_path, number(1))
+            yield (
+                "dropped-factor",
+                _dropped_message(chosen, term if path else None, wrt),
+                lambda dropped=dropped: slopes.slope(dropped),  # type: ignore[misc]
+            )
+
+
+def _dropped_message(
+    chosen: list[tuple[tuple[int, ...], Node, bool]], term: Node | None, wrt: str
+) -> str:
+    names = [to_pretty(BinOp("/", number(1), node) if over else node) for _, node, over in chosen]
+    numbers = all(not variables_of(node) for _, node, _ in chosen)
+    several = len(names) > 1
+    what = f"the {'constant ' if numbers else ''}factor{'s' if several else ''} "
+    what += " and ".join(names)
+    where = f" of the term {to_pretty(term)}" if term is not None else ""
+    subject = "they do" if several else "it does"
+    why = "" if numbers else f" (held constant: {subject} not contain {wrt})"
+    return (
+        f"Your answer drops {what}{where}{why}; a constant factor stays in the derivative: "
+        f"∂(c·u)/∂{wrt} = c·∂u/∂{wrt}."
+    )
+
+
+def _not_held_constant(slopes: _Slopes, others: list[str]) -> Iterator[tuple[str, str, Builder]]:
+    """Other variables treated as changing with `wrt`: as functions with slope 1, or as `wrt`."""
+    wrt = slopes.wrt
+    # Each other variable alone, then every group of the first four (a neuron has many).
+    groups = [(name,) for name in others] + [
+        moving for size in range(2, 5) for moving in itertools.combinations(others[:4], size)
+    ]
+    for moving in groups:
+        names = " and ".join(moving)
+        yield (
+            "not-held-constant",
+            f"Your answer also differentiates {names} as if {'they' if len(moving) > 1 else 'it'} "
+            f"changed with {wrt}; in a partial derivative every other variable is held constant.",
+            lambda moving=moving: (  # type: ignore[misc]
+                slopes.partial(wrt) + sum(slopes.partial(name) for name in moving)
+            ),
+        )
+    if others:
+        names = " and ".join(others)
+        merged = substitute(slopes.tree, {name: Var(wrt) for name in others})
+        yield (
+            "not-held-constant",
+            f"Your answer treats {names} as if {'they were' if len(others) > 1 else 'it were'} "
+            f"{wrt}; in a partial derivative every other variable is held constant.",
+            lambda: slopes.slope(merged),
+        )
+
+
+def _local_mistakes(slopes: _Slopes, node: Node) -> Iterator[tuple[str, str, Builder]]:
+    """(kind, message, the wrong derivative of `node` itself) for the mistakes `node` invites."""
+    shown, wrt = to_pretty(node), slopes.wrt
+    hole = Var(_HOLE)
+    outer: Node
+    match node:
+        case Call(func, (inner,)):
+            if inner != Var(wrt):
+                outer = Call(func, (hole,))
+                yield (
+                    "chain-rule",
+                    _chain_message(shown, inner, wrt),
+                    lambda: slopes.outer(outer, inner),
+                )
+            if func == "sqrt":
+                yield (
+                    "exponent-not-reduced",
+                    _exponent_message(shown),
+                    lambda: slopes.at(node) / 2 * slopes.slope(inner),
+                )
+            if func == "cos":
+                yield (
+                    "sign",
+                    "The derivative of cos is −sin: a minus sign is missing.",
+                    lambda: slopes.at(Call("sin", (inner,))) * slopes.slope(inner),
+                )
+            if func == "sigmoid":
+                yield (
+                    "sign",
+                    "The derivative of σ is σ·(1 − σ), not σ·(1 + σ): check the sign.",
+                    lambda: slopes.at(node) * (1 + slopes.at(node)) * slopes.slope(inner),
+                )
+            if func == "tanh":
+                yield (
+                    "sign",
+                    "The derivative of tanh is 1 − tanh², not 1 + tanh²: check the sign.",
+                    lambda: (1 + slopes.at(node) ** 2) * slopes.slope(inner),
+                )
+        case BinOp("^", base, exponent) if wrt not in variables_of(exponent):
+            if base != Var(wrt):
+                outer = BinOp("^", hole, exponent)
+                yield (
+                    "chain-rule",
+                    _chain_message(shown, base, wrt),
+                    lambda: slopes.outer(outer, base),
+                )
+            yield (
+                "exponent-not-reduced",
+                _exponent_message(shown),
+                lambda: slopes.at(exponent) * slopes.at(node) * slopes.slope(base),
+            )
+        case BinOp("^", base, exponent) if wrt not in variables_of(base):
+            if exponent != Var(wrt):
+                outer = BinOp("^", base, hole)
+                yield (
+                    "chain-rule",
+                    _chain_message(shown, exponent, wrt),
+                    lambda: slopes.outer(outer, exponent),
+                )
+        case BinOp("*", left, right) if wrt in variables_of(left) and wrt in variables_of(right):
+            yield (
+                "product-rule",
+                (
+                    f"Your answer multiplies the derivatives of the factors {to_pretty(left)} and "
+                    f"{to_pretty(right)}; by the product rule (f·g)′ = f′·g + f·g′."
+                ),
+                lambda: slopes.slope(left) * slopes.slope(right),
+            )
+            # One of the two terms of the product rule left out.
+            for kept, lost in ((left, right), (right, left)):
+                yield (
+                    "product-rule",
+                    (
+                        f"Your answer leaves out a term of the product rule for {shown}: the one "
+                        f"where {to_pretty(lost)} is differentiated. (f·g)′ = f′·g + f·g′ has a "
+                        "term for each factor."
+                    ),
+                    lambda kept=kept, lost=lost: (  # type: ignore[misc]
+                        slopes.slope(kept) * slopes.at(lost)
+                    ),
+                )
+        case BinOp("/", top, bottom) if wrt in variables_of(top) and wrt in variables_of(bottom):
+            message = (
+                f"Your answer does not follow the quotient rule for {shown}: "
+                "(f/g)′ = (f′·g − f·g′)/g²."
+            )
+            for form in _QUOTIENT_FORMS:
+                yield (
+                    "quotient-rule",
+                    message,
+                    lambda form=form: form(  # type: ignore[misc]
+                        slopes.at(top), slopes.at(bottom), slopes.slope(top), slopes.slope(bottom)
+                    ),
+                )
+            # One of the two terms of the quotient rule left out.
+            for lost, form in ((bottom, _numerator_only), (top, _denominator_only)):
+                yield (
+                    "quotient-rule",
+                    (
+                        f"Your answer leaves out a term of the quotient rule for {shown}: the one "
+                        f"where {to_pretty(lost)} is differentiated. "
+                        "(f/g)′ = (f′·g − f·g′)/g² has a term for each."
+                    ),
+                    lambda form=form: form(  # type: ignore[misc]
+                        slopes.at(top), slopes.at(bottom), slopes.slope(top), slopes.slope(bottom)
+                    ),
+                )
+        case BinOp("/", top, bottom) if wrt in variables_of(bottom):
+            # A constant over g: the one slip that is not a wrong sign or 0 is g left unsquared.
+            yield (
+                "quotient-rule",
+                (
+                    f"Your answer does not follow the quotient rule for {shown}: "
+                    "(f/g)′ = (f′·g − f·g′)/g², with g squared below."
+                ),
+                lambda: -slopes.at(top) * slopes.slope(bottom) / slopes.at(bottom),
+            )
+
+
+# Wrong quotient rules, from (f, g, f′, g′): f′/g′, (f′g − fg′)/g and (fg′ − f′g)/g².
+def _derivatives_divided(f: Array, g: Array, df: Array, dg: Array) -> Array:
+    return df / dg
+
+
+def _divided_once(f: Array, g: Array, df: Array, dg: Array) -> Array:
+    return (df * g - f * dg) / g
+
+
+def _numerator_swapped(f: Array, g: Array, df: Array, dg: Array) -> Array:
+    return (f * dg - df * g) / g**2
+
+
+_QUOTIENT_FORMS = (_derivatives_divided, _divided_once, _numerator_swapped)
+
+
+# The quotient rule with one of its terms left out: f′/g (no −f·g′/g²) and −f·g′/g² (no f′/g).
+def _numerator_only(f: Array, g: Array, df: Array, dg: Array) -> Array:
+    return df / g
+
+
+def _denominator_only(f: Array, g: Array, df: Array, dg: Array) -> Array:
+    return -f * dg / g**2
+
+
+def _chain_message(shown: str, inner: Node, wrt: str) -> str:
+    return (
+        f"Your answer leaves out the inner derivative of {shown}: by the chain rule, multiply by "
+        f"the derivative of {to_pretty(inner)} with respect to {wrt}."
+    )
+
+
+def _exponent_message(shown: str) -> str:
+    return f"The exponent of {shown} was not lowered: the power rule gives n·uⁿ⁻¹·u′, not n·uⁿ·u′."
+
+
+def _lost_signs(slopes: _Slopes) -> Iterator[tuple[str, str, Builder]]:
+    """A term whose minus sign was lost: the derivative of the function with that `−` a `+`."""
+    for path, node in _subtrees(slopes.tree):
+        flipped: Node | None = None
+        if isinstance(node, BinOp) and node.op == "-":
+            flipped = BinOp("+", node.left, node.right)
+        elif isinstance(node, Neg):
+            flipped = node.operand
+        if flipped is not None:
+            changed = _replace(slopes.tree, path, flipped)
+            yield (
+                "sign",
+                f"A minus sign is lost in {to_pretty(node)}: check the sign of each term.",
+                lambda changed=changed: slopes.slope(changed),  # type: ignore[misc]
+            )
+
+
+# --- tree surgery ---------------------------------------------------------------------------------
+
+
+def _subtrees(tree: Node, path: tuple[int, ...] = ()) -> Iterator[tuple[tuple[int, ...], Node]]:
+    yield path, tree
+    for index, child in enumerate(_children(tree)):
+        yield from _subtrees(child, (*path, index))
+
+
+def _children(node: Node) -> tuple[Node, ...]:
+    # Indicators are not differentiated through: their derivative is 0 away from the boundary.
+    return () if isinstance(node, Indicator) else children(node)
+
+
+def _terms(tree: Node, path: tuple[int, ...] = ()) -> Iterator[tuple[tuple[int, ...], Node]]:
+    """The terms of a sum (signs aside), each with its path."""
+    match tree:
+        case BinOp("+" | "-", left, right):
+            yield from _terms(left, (*path, 0))
+            yield from _terms(right, (*path, 1))
+        case Neg(operand):
+            yield from _terms(operand, (*path, 0))
+        case _:
+            yield path, tree
+
+
+def _factors(
+    term: Node, path: tuple[int, ...], divided: bool = False
+) -> Iterator[tuple[tuple[int, ...], Node, bool]]:
+    """The factors of a product or quotient, each with its path and whether it divides."""
+    match term:
+        case BinOp("*", left, right):
+            yield from _factors(left, (*path, 0), divided)
+            yield from _factors(right, (*path, 1), divided)
+        case BinOp("/", top, bottom):
+            yield from _factors(top, (*path, 0), divided)
+            yield (*path, 1), bottom, not divided
+        case _:
+            yield path, term, divided
+
+
+def _replace(tree: Node, path: tuple[int, ...], new: Node) -> Node:
+    if not path:
+        return new
+    head, rest = path[0], path[1:]
+    match tree:
+        case Neg(operand):
+            return Neg(_replace(operand, rest, new))
+        case BinOp(op, left, right):
+            if head == 0:
+                return BinOp(op, _replace(left, rest, new), right)
+            return BinOp(op, left, _replace(right, rest, new))
+        case Call(func, args):
+            changed = list(args)
+            changed[head] = _replace(args[head], rest, new)
+            return Call(func, tuple(changed))
+    raise ValueError(f"no subtree at {path} in {tree!r}")
