@@ -51,11 +51,13 @@ def undefined_inside(
     domain: Mapping[str, tuple[float, float]],
     *,
     seconds: float = TOTAL_SECONDS,
+    piece_seconds: float = PIECE_SECONDS,
 ) -> list[Undefined]:
     """For each variable of `domain`, where the function `tree` is undefined inside its interval.
 
     Variables where nothing was found are left out. Without a way to stop SymPy (a thread other
-    than the main one), nothing is solved and the answer is empty.
+    than the main one), nothing is solved and the answer is empty. `seconds` bounds the whole
+    analysis and `piece_seconds` each condition solved.
     """
     budget = Budget(seconds)
     if not budget.interruptible:
@@ -69,7 +71,7 @@ def undefined_inside(
         return []
     found = []
     for variable, interval in domain.items():
-        undefined = _undefined_for(variable, interval, conditions, budget)
+        undefined = _undefined_for(variable, interval, conditions, budget, piece_seconds)
         if undefined is not None:
             found.append(undefined)
     return found
@@ -135,6 +137,7 @@ def _undefined_for(
     interval: tuple[float, float],
     conditions: Sequence[Condition],
     budget: Budget,
+    piece_seconds: float,
 ) -> Undefined | None:
     import sympy
 
@@ -151,7 +154,7 @@ def _undefined_for(
         if budget.expired():
             break
         try:
-            with budget.limit(PIECE_SECONDS):
+            with budget.limit(piece_seconds):
                 solution = _solve(expression, relation, name, span)
                 parts = _parts(solution, low, high)
         except (Exception, BudgetExceeded):
