@@ -258,7 +258,7 @@ def check_command(
 
         typer.echo(classroom.render(data, passed=report.passed(threshold)))
     else:
-        make_console().print(report_view(report, explain_correct=function is not None))
+        make_console().print(report_view(report, explain_correct=inline, pass_mark=not inline))
         if reveal:
             from gradtutor.render.reveal import reveal_view
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gradtutor import __version__
-from gradtutor.checking.report import MinScore
+from gradtutor.checking.report import MinScore, reachable_min_score, valid_min_score
 from gradtutor.curriculum.loader import load_collection
 from gradtutor.curriculum.model import Collection, ExerciseSet
 from gradtutor.curriculum.template import answers_template
@@ -274,15 +274,12 @@ def init_homework(
     chosen = [collection.get_set(set_id) for set_id in sets] if sets else collection.sets
     selected = Collection(sets=chosen, source=collection.source)
     max_score = sum(exercise.max_points for exercise in selected.exercises)
-    if isinstance(min_score, MinScore):
-        min_score = min_score.value / 100 * max_score if min_score.percent else min_score.value
-    minimum = default_min_score(max_score) if min_score is None else min_score
-    if not 0 <= minimum <= max_score:  # NaN too: a workflow that could never pass
-        raise HomeworkError(
-            f"the minimum score {format_points(minimum)} is outside 0 to "
-            f"{format_points(max_score)}",
-            "give --min-score in points, at most the points of all exercises",
-        )
+    if min_score is None:
+        minimum = default_min_score(max_score)
+    else:  # the same refusals, in the same words, as `gradtutor check`
+        needed = min_score if isinstance(min_score, MinScore) else MinScore(min_score)
+        needed = reachable_min_score(valid_min_score(needed), max_score)
+        minimum = needed.points_of(max_score)
     if install is not None and not install.isprintable():
         # A line break would end the YAML line of the install step and break the CI file.
         raise HomeworkError(

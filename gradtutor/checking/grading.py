@@ -19,12 +19,20 @@ from __future__ import annotations
 import contextlib
 import gc
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gradtutor.checking.check import check_inline
 from gradtutor.checking.decision import DEFAULT_TIMEOUT
-from gradtutor.checking.report import FileFailure, MinScore, Report, Submission, valid_min_score
+from gradtutor.checking.report import (
+    FileFailure,
+    MinScore,
+    Report,
+    Submission,
+    reachable_min_score,
+    valid_min_score,
+)
 from gradtutor.errors import GradtutorError
 
 if TYPE_CHECKING:
@@ -197,14 +205,17 @@ def run_check(
     """`gradtutor check`: answers files against a collection, or one inline answer.
 
     `jobs` > 1 grades the files in that many worker processes (`grade_files_parallel`).
-    `min_score` is only validated here (the caller passes it to `Report.exit_code`).
+    `min_score` is the pass mark: the report carries it, so that every report format says it.
 
     Raises `GradtutorError` (exit 2) for a request that cannot run: no input, both kinds of
-    input, a negative seed or timeout, a minimum score that is negative or not a number,
-    exercises that cannot be loaded.
+    input, a negative seed or timeout, a minimum score that is negative, not a number or more
+    points than the exercises have, exercises that cannot be loaded.
     """
+    needed = None
     if min_score is not None:
-        valid_min_score(min_score if isinstance(min_score, MinScore) else MinScore(min_score))
+        needed = valid_min_score(
+            min_score if isinstance(min_score, MinScore) else MinScore(min_score)
+        )
     if seed < 0:
         raise GradtutorError(f"--seed must be 0 or more, not {seed}")
     if not timeout > 0:
@@ -226,7 +237,8 @@ def run_check(
                 "an inline check needs both --function and --answer",
                 "e.g. gradtutor check --function 'x^2 y' --wrt x --answer '2x y'",
             )
-        return check_inline(function, wrt, answer, variables, seed=seed, timeout=timeout)
+        report = check_inline(function, wrt, answer, variables, seed=seed, timeout=timeout)
+        return replace(report, min_score=needed)
     if not answer_files:
         raise GradtutorError(
             "nothing to check",
@@ -236,4 +248,7 @@ def run_check(
     from gradtutor.curriculum.loader import load_collection
 
     collection = load_collection(exercises)
-    return grade_files_parallel(collection, answer_files, seed=seed, timeout=timeout, jobs=jobs)
+    if needed is not None:
+        reachable_min_score(needed, sum(exercise.max_points for exercise in collection.exercises))
+    report = grade_files_parallel(collection, answer_files, seed=seed, timeout=timeout, jobs=jobs)
+    return replace(report, min_score=needed)

@@ -142,12 +142,20 @@ class Submission:
         """Every graded answer correct and nothing refused (an unknown id counts against)."""
         return all(r.verdict == "correct" for r in self.results)
 
-    def to_json(self, reveal: bool = False) -> dict[str, Any]:
+    def passed(self, min_score: MinScore | None = None) -> bool:
+        """All correct, or (with a `min_score`) scoring at least that."""
+        return self.all_correct() or (min_score is not None and min_score.met_by(self))
+
+    def to_json(self, reveal: bool = False, min_score: MinScore | None = None) -> dict[str, Any]:
+        """The submission; `min_score` is the points it needed (null without --min-score: then
+        every answer must be correct) and `passed` whether it got there."""
         return {
             "file": self.file,
             "student": self.student,
             "score": self.score,
             "max_score": self.max_score,
+            "min_score": None if min_score is None else min_score.points_of(self.max_score),
+            "passed": self.passed(min_score),
             "results": [r.to_json(reveal) for r in self.results],
         }
 
@@ -240,6 +248,10 @@ class MinScore:
     value: float
     percent: bool = False
 
+    def points_of(self, max_score: float) -> float:
+        """The points needed out of `max_score`."""
+        return _total([self.value / 100 * max_score]) if self.percent else self.value
+
     def met_by(self, submission: Submission) -> bool:
         if self.percent:
             return submission.score >= self.value / 100 * submission.max_score
@@ -276,19 +288,38 @@ def valid_min_score(min_score: MinScore, written: str | None = None) -> MinScore
     return min_score
 
 
+def reachable_min_score(min_score: MinScore, max_score: float) -> MinScore:
+    """`min_score` itself; raises `GradtutorError` when it asks for more points than there are.
+
+    `gradtutor check` and `gradtutor homework init` both refuse such a pass mark in these words:
+    nobody could ever pass.
+    """
+    if not min_score.percent and min_score.value > max_score:
+        most = f"{max_score:g}"
+        raise GradtutorError(
+            f"--min-score {min_score} is more than the {most} points of all the exercises: "
+            "nobody could pass",
+            f"give at most {most} points, or a share of the points such as --min-score 60%",
+        )
+    return min_score
+
+
 @dataclass(frozen=True)
 class Report:
+    """What `gradtutor check` found; `min_score` is the pass mark it was given (--min-score)."""
+
     seed: int
     submissions: list[Submission]
     failures: list[FileFailure] = field(default_factory=list)
+    min_score: MinScore | None = None
 
     def passed(self, min_score: MinScore | float | None = None) -> bool:
-        """Every submission all correct, or (with `min_score`, a number of points or a
-        `MinScore`) scoring at least that."""
-        if min_score is None:
-            return all(s.all_correct() for s in self.submissions)
-        needed = min_score if isinstance(min_score, MinScore) else MinScore(min_score)
-        return all(s.all_correct() or needed.met_by(s) for s in self.submissions)
+        """Every submission all correct, or scoring at least `min_score` (a number of points or
+        a `MinScore`; default: the report's own)."""
+        needed = self.min_score if min_score is None else min_score
+        if needed is not None and not isinstance(needed, MinScore):
+            needed = MinScore(needed)
+        return all(s.passed(needed) for s in self.submissions)
 
     def exit_code(self, min_score: MinScore | float | None = None) -> int:
         """0 passed, 1 graded and short, 2 a file could not be graded."""
@@ -300,7 +331,7 @@ class Report:
         data: dict[str, Any] = {
             "schema": SCHEMA,
             "seed": self.seed,
-            "submissions": [s.to_json(reveal) for s in self.submissions],
+            "submissions": [s.to_json(reveal, self.min_score) for s in self.submissions],
         }
         # Only present when a file failed, so that a clean report is exactly the documented shape.
         if self.failures:

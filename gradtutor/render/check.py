@@ -10,11 +10,19 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from gradtutor.checking.report import ClassSummary, FileFailure, Report, Result, Submission
+from gradtutor.checking.report import (
+    ClassSummary,
+    FileFailure,
+    MinScore,
+    Report,
+    Result,
+    Submission,
+)
 from gradtutor.render import caret_under
 
 ANSWER_WIDTH = 60  # what fits beside the labels in a panel 80 columns wide
 MISSING_SHOWN = 6  # exercises named in the line of missing answers; the rest are counted
+NO_PASS_MARK = "; with no --min-score, every answer must be correct"
 
 VERDICT_STYLES = {
     "correct": "green",
@@ -29,14 +37,36 @@ def points_text(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
 
 
-def report_view(report: Report, *, explain_correct: bool = False) -> RenderableType:
-    """Every graded submission (the files that could not be graded: `failures_view`)."""
+def report_view(
+    report: Report, *, explain_correct: bool = False, pass_mark: bool = True
+) -> RenderableType:
+    """Every graded submission (the files that could not be graded: `failures_view`); with
+    `pass_mark`, each says whether it reached the report's pass mark."""
     return Group(
         *(
-            submission_view(submission, explain_correct=explain_correct)
+            submission_view(
+                submission,
+                explain_correct=explain_correct,
+                pass_mark=pass_mark,
+                min_score=report.min_score,
+            )
             for submission in report.submissions
         )
     )
+
+
+def pass_line(submission: Submission, min_score: MinScore | None) -> Text:
+    """`Not passed: 12/26 points, below the pass mark of 16 (--min-score 60%).`"""
+    passed = submission.passed(min_score)
+    score = f"{points_text(submission.score)}/{points_text(submission.max_score)} points"
+    if min_score is None:
+        detail = ", every answer correct" if passed else NO_PASS_MARK
+    else:
+        needed = points_text(min_score.points_of(submission.max_score))
+        written = f" (--min-score {min_score})" if min_score.percent else ""
+        detail = f", {'reaching' if passed else 'below'} the pass mark of {needed}{written}"
+    outcome = ("Passed", "bold green") if passed else ("Not passed", "bold red")
+    return Text.assemble(outcome, f": {score}{detail}.")
 
 
 def class_summary_view(summary: ClassSummary) -> RenderableType:
@@ -85,11 +115,19 @@ def failures_view(report: Report) -> RenderableType:
     return Group(*(failure_view(failure) for failure in report.failures))
 
 
-def submission_view(submission: Submission, *, explain_correct: bool = False) -> RenderableType:
+def submission_view(
+    submission: Submission,
+    *,
+    explain_correct: bool = False,
+    pass_mark: bool = False,
+    min_score: MinScore | None = None,
+) -> RenderableType:
     parts: list[RenderableType] = [results_table(submission)]
     missing = [r for r in submission.results if r.verdict == "missing"]
     if missing:
         parts.append(missing_line(missing))
+    if pass_mark:
+        parts.append(pass_line(submission, min_score))
     for result in submission.results:
         if result.verdict in ("incorrect", "invalid") or (
             explain_correct and result.verdict == "correct"

@@ -13,6 +13,10 @@ formerly education/github-education-resources):
   "test_code", "filename", "line_no", "execution_time"}]}` and pass it on base64-encoded through
   a step output.
 
+gradtutor adds a test `pass mark` per submission graded with --min-score (score 0; `fail` below
+it, its message naming the score and the pass mark), and sums up the unanswered partials of a
+submission in one test, `N answers missing`, rather than one each.
+
 So a workflow runs `echo "result=$(gradtutor check answers.yaml --format classroom)" >>
 "$GITHUB_OUTPUT"` in a step with an `id` (say `gradtutor`), and the reporter step gets
 `GRADTUTOR_RESULTS: ${{ steps.gradtutor.outputs.result }}` and `runners: gradtutor`.
@@ -26,9 +30,15 @@ from typing import Any
 
 from gradtutor.reports.common import (
     Json,
+    count,
     failure_text,
     failures_of,
     feedback_lines,
+    missing_of,
+    missing_summary,
+    pass_mark,
+    pass_sentence,
+    passed_of,
     result_title,
     results_of,
     submissions_of,
@@ -44,13 +54,23 @@ def payload(report: Json, passed: bool | None = None) -> dict[str, Any]:
     max_score = 0.0
     for submission in submissions:
         max_score += float(submission.get("max_score") or 0.0)
-        tests.extend(_test(result, submission) for result in results_of(submission))
+        given = [result for result in results_of(submission) if result.get("verdict") != "missing"]
+        tests.extend(_test(result, submission) for result in given)
+        missing = missing_of(submission)
+        if missing:
+            tests.append(_missing_test(missing, submission))
+        if pass_mark(submission) is not None:
+            tests.append(_pass_mark_test(submission))
     failures = failures_of(report)
     tests.extend(_broken_test(failure) for failure in failures)
     if failures:
         status = "error"
     elif passed is None:
-        status = "pass" if all(test["status"] == "pass" for test in tests) else "fail"
+        reached = [passed_of(submission) for submission in submissions]
+        if all(isinstance(outcome, bool) for outcome in reached):
+            status = "pass" if all(reached) else "fail"
+        else:  # a report from before issue 17: no pass mark recorded
+            status = "pass" if all(test["status"] == "pass" for test in tests) else "fail"
     else:
         status = "pass" if passed else "fail"
     return {"version": VERSION, "status": status, "max_score": max_score, "tests": tests}
@@ -69,6 +89,34 @@ def _test(result: Json, submission: Json) -> dict[str, Any]:
         "filename": str(submission.get("file") or ""),
         "line_no": line if isinstance(line, int) else 0,
         "execution_time": f"{float(seconds):.2f}s" if isinstance(seconds, (int, float)) else "",
+    }
+
+
+def _missing_test(missing: list[Json], submission: Json) -> dict[str, Any]:
+    file = str(submission.get("file") or "")
+    return {
+        "name": f"{count(len(missing), 'answer')} missing",
+        "status": "fail",
+        "score": 0.0,
+        "message": missing_summary(missing, shown=len(missing)) + ".",
+        "test_code": f"gradtutor check {file}".strip(),
+        "filename": file,
+        "line_no": 0,
+        "execution_time": "",
+    }
+
+
+def _pass_mark_test(submission: Json) -> dict[str, Any]:
+    file = str(submission.get("file") or "")
+    return {
+        "name": "pass mark",
+        "status": "pass" if passed_of(submission) else "fail",
+        "score": 0.0,
+        "message": pass_sentence(submission),
+        "test_code": f"gradtutor check {file}".strip(),
+        "filename": file,
+        "line_no": 0,
+        "execution_time": "",
     }
 
 

@@ -97,6 +97,72 @@ def failure_text(failure: Json) -> str:
     return f"{message} (hint: {hint})" if hint else message
 
 
+def score_label(submission: Json) -> str:
+    """`12/26 points`."""
+    score = format_points(submission.get("score"))
+    return f"{score}/{format_points(submission.get('max_score'))} points"
+
+
+def passed_of(submission: Json) -> bool | None:
+    """Whether a submission reached the pass mark; None in a report from before issue 17."""
+    passed = submission.get("passed")
+    return passed if isinstance(passed, bool) else None
+
+
+def pass_mark(submission: Json) -> str | None:
+    """The points a submission needed (`16`), or None without --min-score."""
+    needed = submission.get("min_score")
+    if isinstance(needed, (int, float)) and not isinstance(needed, bool):
+        return format_points(needed)
+    return None
+
+
+def pass_sentence(submission: Json) -> str:
+    """`12/26 points, below the pass mark of 16`: the score, the pass mark and the outcome.
+
+    Without --min-score, passing takes every answer correct, and the sentence says so.
+    """
+    passed, label, needed = passed_of(submission), score_label(submission), pass_mark(submission)
+    if passed is None:
+        return label
+    if needed is not None:
+        return f"{label}, {'reaching' if passed else 'below'} the pass mark of {needed}"
+    if passed:
+        return f"{label}, every answer correct"
+    return f"{label}; with no --min-score, every answer must be correct"
+
+
+def missing_summary(missing: list[Json], shown: int = 6) -> str:
+    """Every unanswered partial in one line, by exercise: a fresh template has a hundred.
+
+    `119 partials of 71 exercises have no answer: sum-x-plus-y (∂x, ∂y), ... and 65 more
+    exercises`; the first `shown` exercises are named.
+    """
+    by_exercise: dict[str, list[str]] = {}
+    for result in missing:
+        by_exercise.setdefault(str(result.get("exercise", "?")), []).append(
+            f"∂{result.get('wrt', '?')}"
+        )
+    named = [
+        f"{exercise} ({', '.join(partials)})"
+        for exercise, partials in list(by_exercise.items())[:shown]
+    ]
+    left = len(by_exercise) - len(named)
+    listed = ", ".join(named) + (f" and {count(left, 'more exercise')}" if left else "")
+    partials = f"{count(len(missing), 'partial')} of {count(len(by_exercise), 'exercise')}"
+    verb = "has" if len(missing) == 1 else "have"
+    return f"{partials} {verb} no answer: {listed}"
+
+
+def count(number: int, thing: str) -> str:
+    """`1 partial`, `3 partials`."""
+    return f"{number} {thing}{'s' * (number != 1)}"
+
+
+def missing_of(submission: Json) -> list[Json]:
+    return [result for result in results_of(submission) if result.get("verdict") == "missing"]
+
+
 def is_wrong(result: Json) -> bool:
     """An answer that was given and is not right: what a CI system should flag as a failure."""
     return result.get("verdict") in ("incorrect", "invalid")

@@ -23,8 +23,11 @@ from gradtutor.reports.common import (
     failure_text,
     failures_of,
     feedback_lines,
-    format_points,
     is_wrong,
+    missing_of,
+    missing_summary,
+    pass_sentence,
+    passed_of,
     points_label,
     result_title,
     results_of,
@@ -115,8 +118,15 @@ def _folded(kind: str, hidden: list[_Annotation]) -> _Annotation:
 
 
 def _submission_annotations(submission: Json) -> list[_Annotation]:
+    """Below the pass mark first (so that GitHub never folds it away), then each wrong answer,
+    one warning for all the missing ones, and a notice with the points."""
     file = str(submission.get("file") or "") or None
     annotations = []
+    if passed_of(submission) is False:
+        title = "Not passed"
+        message = f"{submission_label(submission)}: {pass_sentence(submission)}."
+        brief = f"{file or '(inline)'}: not passed"
+        annotations.append(_Annotation("error", message, {"file": file, "title": title}, brief))
     for result in results_of(submission):
         if is_wrong(result):
             title = f"{result_title(result)}: {result.get('verdict')} [{points_label(result)}]"
@@ -125,7 +135,7 @@ def _submission_annotations(submission: Json) -> list[_Annotation]:
             brief = f"{_place(file, line)} {result_title(result)}"
             message = "\n".join(feedback_lines(result))
             annotations.append(_Annotation("error", message, properties, brief))
-    missing = [result for result in results_of(submission) if result.get("verdict") == "missing"]
+    missing = missing_of(submission)
     if missing:
         annotations.append(_missing_annotation(missing, file))
     score = _score_sentence(submission)
@@ -145,18 +155,11 @@ def _line(result: Json, file: str | None) -> int | None:
 
 
 def _missing_annotation(missing: list[Json], file: str | None) -> _Annotation:
-    """One warning for every unanswered partial of a file, rather than one each."""
-    described = []
-    for result in missing:
-        line = _line(result, file)
-        text = result_title(result) + (f" (line {line})" if line else "")
-        if result.get("reference"):  # --reveal
-            text += f" [reference: {result['reference']}]"
-        described.append(text)
+    """One warning, in one line, for every unanswered partial of a file, rather than one each."""
     count = len(missing)
     title = f"{count} answer{'s' if count != 1 else ''} missing"
     properties = {"file": file, "line": _line(missing[0], file), "title": title}
-    message = "No answer was given for: " + ", ".join(described)
+    message = missing_summary(missing) + "."
     return _Annotation("warning", message, properties, f"{file or '(inline)'}: {title}")
 
 
@@ -176,9 +179,7 @@ def _failure_annotation(failure: Json) -> _Annotation:
 def _score_sentence(submission: Json) -> str:
     counts = verdict_counts(submission)
     tally = ", ".join(f"{count} {verdict}" for verdict, count in counts.items() if count)
-    score = format_points(submission.get("score"))
-    maximum = format_points(submission.get("max_score"))
-    return f"{submission_label(submission)}: {score}/{maximum} points ({tally or 'no answers'})"
+    return f"{submission_label(submission)}: {pass_sentence(submission)} ({tally or 'no answers'})"
 
 
 def _log_lines(report: Json) -> list[str]:
@@ -188,9 +189,11 @@ def _log_lines(report: Json) -> list[str]:
         lines.append(_score_sentence(submission))
         for result in results_of(submission):
             mark = _MARKS.get(str(result.get("verdict")), "?")
-            lines.append(
-                f"  {mark} {result_title(result)}  {result.get('verdict')}  {points_label(result)}"
-            )
+            verdict = result.get("verdict")
+            line = f"  {mark} {result_title(result)}  {verdict}  {points_label(result)}"
+            if result.get("reference"):  # --reveal
+                line += f"  (reference: {result['reference']})"
+            lines.append(line)
     for failure in failures_of(report):
         lines.append(f"{failure.get('file') or 'a file'}: not graded: {failure_text(failure)}")
     return lines

@@ -1,4 +1,5 @@
-"""One gradebook row per submission: student, file, score, max_score and the verdict counts.
+"""One gradebook row per submission: student, file, score, max_score, the pass mark (min_score,
+empty without --min-score) and whether it was reached (passed: yes or no), the verdict counts.
 
 A file that could not be graded keeps its row, with empty numbers and the reason in `error`, so
 that no student silently drops out of the gradebook. Text that a spreadsheet would run as a
@@ -16,11 +17,12 @@ from gradtutor.reports.common import (
     Json,
     failure_text,
     failures_of,
+    passed_of,
     submissions_of,
     verdict_counts,
 )
 
-COLUMNS = ("student", "file", "score", "max_score", *VERDICTS, "error")
+COLUMNS = ("student", "file", "score", "max_score", "min_score", "passed", *VERDICTS, "error")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -29,6 +31,10 @@ def _number(value: object) -> str:
     if not math.isfinite(number):
         return ""
     return str(int(number)) if number == int(number) else f"{number:.6g}"
+
+
+def _optional_number(value: object) -> str:
+    return "" if value is None or isinstance(value, bool) else _number(value)
 
 
 def _cell(text: object) -> str:
@@ -48,11 +54,13 @@ def render(report: Json) -> str:
                 *names,
                 _number(submission.get("score")),
                 _number(submission.get("max_score")),
+                _optional_number(submission.get("min_score")),
+                {True: "yes", False: "no", None: ""}[passed_of(submission)],
                 *(counts[verdict] for verdict in VERDICTS),
                 "",
             ]
         )
     for failure in failures_of(report):
-        blanks = [""] * (2 + len(VERDICTS))
+        blanks = [""] * (4 + len(VERDICTS))
         writer.writerow(["", _cell(failure.get("file")), *blanks, _cell(failure_text(failure))])
     return buffer.getvalue()

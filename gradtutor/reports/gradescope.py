@@ -4,6 +4,9 @@ Top level: `score` (overrides the sum of the tests), `output`, `visibility`; eac
 `score`, `max_score`, `status` (`passed` or `failed`), `output` and `visibility`. Gradescope
 grades one submission per run; a report with several (a class graded at once) lists every test,
 named after its file, and sums the scores.
+
+The top-level `output` says the score and the pass mark (`12/26 points, below the pass mark of
+16`); the unanswered partials are one test, `N answers missing`, rather than one each.
 """
 
 from __future__ import annotations
@@ -13,10 +16,13 @@ from typing import Any
 
 from gradtutor.reports.common import (
     Json,
+    count,
     failure_text,
     failures_of,
     feedback_lines,
-    format_points,
+    missing_of,
+    missing_summary,
+    pass_sentence,
     result_title,
     results_of,
     submission_label,
@@ -38,12 +44,13 @@ def payload(report: Json, visibility: str = "visible") -> dict[str, Any]:
     for submission in submissions:
         prefix = f"{submission_label(submission)}: " if several else ""
         score += float(submission.get("score") or 0.0)
-        outputs.append(
-            f"{submission_label(submission)}: {format_points(submission.get('score'))}"
-            f"/{format_points(submission.get('max_score'))} points"
-        )
+        outputs.append(f"{submission_label(submission)}: {pass_sentence(submission)}")
         for result in results_of(submission):
-            tests.append(_test(result, prefix, visibility))
+            if result.get("verdict") != "missing":
+                tests.append(_test(result, prefix, visibility))
+        missing = missing_of(submission)
+        if missing:
+            tests.append(_missing_test(missing, prefix, visibility))
     for failure in failures_of(report):
         file = failure.get("file") or "a file"
         outputs.append(f"{file} could not be graded: {failure_text(failure)}")
@@ -64,6 +71,17 @@ def _test(result: Json, prefix: str, visibility: str) -> dict[str, Any]:
         "max_score": float(result.get("max_points") or 0.0),
         "status": "passed" if passed else "failed",
         "output": "\n".join([f"{result.get('verdict')}", *feedback_lines(result)]),
+        "visibility": visibility,
+    }
+
+
+def _missing_test(missing: list[Json], prefix: str, visibility: str) -> dict[str, Any]:
+    return {
+        "name": f"{prefix}{count(len(missing), 'answer')} missing",
+        "score": 0.0,
+        "max_score": float(sum(float(result.get("max_points") or 0.0) for result in missing)),
+        "status": "failed",
+        "output": missing_summary(missing, shown=len(missing)) + ".",
         "visibility": visibility,
     }
 

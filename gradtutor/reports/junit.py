@@ -4,6 +4,10 @@ One `testsuite` per submission, one `testcase` per (exercise, variable): `classn
 exercise set and `name` is `<exercise> ∂/∂<var> [points/max]`. Points go into the name (and
 `system-out`) because GitLab ignores `properties`. Incorrect and invalid answers are `failure`s,
 missing ones `skipped`, and a file that could not be graded at all an `error`.
+
+The pass mark is in each suite's `properties` (`score`, `max_score`, `min_score`, `passed`) and,
+with --min-score, in one more test case, `pass mark`, a failure below it: GitLab's test report
+shows test cases only, and a run that fails on the minimum score should say so there.
 """
 
 from __future__ import annotations
@@ -17,7 +21,11 @@ from gradtutor.reports.common import (
     failure_text,
     failures_of,
     feedback_lines,
+    format_points,
     is_wrong,
+    pass_mark,
+    pass_sentence,
+    passed_of,
     points_label,
     result_title,
     results_of,
@@ -65,10 +73,13 @@ def render(report: Json) -> bytes:
 
 def _suite(submission: Json) -> ET.Element:
     suite = ET.Element("testsuite", name=_clean(submission_label(submission)))
+    suite.append(_properties(submission))
     counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     elapsed = 0.0
-    for result in results_of(submission):
-        case = _case(result, submission)
+    cases = [_case(result, submission) for result in results_of(submission)]
+    if pass_mark(submission) is not None:
+        cases.append(_pass_mark_case(submission))
+    for case in cases:
         suite.append(case)
         counts["tests"] += 1
         if case.find("failure") is not None:
@@ -80,6 +91,40 @@ def _suite(submission: Json) -> ET.Element:
         suite.set(key, str(count))
     suite.set("time", _time(_seconds(submission.get("seconds")) or elapsed))
     return suite
+
+
+def _properties(submission: Json) -> ET.Element:
+    properties = ET.Element("properties")
+    values = {
+        "score": format_points(submission.get("score")),
+        "max_score": format_points(submission.get("max_score")),
+        "min_score": pass_mark(submission),
+        "passed": {True: "true", False: "false", None: None}[passed_of(submission)],
+    }
+    for name, value in values.items():
+        if value is not None:
+            ET.SubElement(properties, "property", name=name, value=value)
+    return properties
+
+
+def _pass_mark_case(submission: Json) -> ET.Element:
+    """`pass mark [12/26, 16 needed]`: a failure below the pass mark."""
+    score = f"{format_points(submission.get('score'))}/{format_points(submission.get('max_score'))}"
+    case = ET.Element(
+        "testcase",
+        classname="gradtutor",
+        name=_clean(f"pass mark [{score}, {pass_mark(submission)} needed]"),
+        time=_time(0.0),
+    )
+    if submission.get("file"):
+        case.set("file", _clean(submission["file"]))
+    sentence = _clean(pass_sentence(submission))
+    if passed_of(submission) is False:
+        failure = ET.SubElement(case, "failure", message=sentence, type="below-pass-mark")
+        failure.text = sentence
+    output = ET.SubElement(case, "system-out")
+    output.text = sentence
+    return case
 
 
 def _failed_suite(failure: Json) -> ET.Element:

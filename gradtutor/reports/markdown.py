@@ -1,24 +1,30 @@
 """A Markdown summary: for `GITHUB_STEP_SUMMARY`, a pull-request comment, or any CI's artifacts.
 
-Per submission, a table of every (exercise, variable) with its verdict and points, then the
-feedback on each answer that is not right. Everything a learner typed is escaped, so an answer
-can neither break the table nor inject links or HTML.
+Per submission: whether it reached the pass mark, a table of every answer given with its verdict
+and points, the unanswered partials in one collapsed section (a fresh template has a hundred),
+then the feedback on each answer that is not right. Everything a learner typed is escaped, so an
+answer can neither break the table nor inject links or HTML.
 """
 
 from __future__ import annotations
 
+import html
 import re
 
 from gradtutor.reports.common import (
     Json,
+    count,
     failure_text,
     failures_of,
     feedback_lines,
-    format_points,
+    missing_of,
     partial,
+    pass_sentence,
+    passed_of,
     points_label,
     result_title,
     results_of,
+    score_label,
     submission_label,
     submissions_of,
     verdict_counts,
@@ -61,21 +67,29 @@ def render(report: Json) -> str:
 
 def _submission(submission: Json) -> str:
     label = escape(submission_label(submission))
-    score = format_points(submission.get("score"))
-    maximum = format_points(submission.get("max_score"))
     counts = verdict_counts(submission)
-    tally = ", ".join(f"{count} {verdict}" for verdict, count in counts.items() if count)
-    heading = f"## {label}: {score}/{maximum} points"
-    parts = [heading, escape(tally or "no answers"), _table(submission)]
-    for result in results_of(submission):
+    tally = ", ".join(f"{number} {verdict}" for verdict, number in counts.items() if number)
+    parts = [f"## {label}: {escape(score_label(submission))}"]
+    passed = passed_of(submission)
+    if passed is not None:
+        outcome = "✅ **Passed**" if passed else "❌ **Not passed**"
+        parts.append(f"{outcome}: {escape(pass_sentence(submission))}.")
+    parts.append(escape(tally or "no answers"))
+    answered = [result for result in results_of(submission) if result.get("verdict") != "missing"]
+    if answered:
+        parts.append(_table(answered))
+    missing = missing_of(submission)
+    if missing:
+        parts.append(_missing_section(missing))
+    for result in answered:
         if result.get("verdict") != "correct" or result.get("reference"):
             parts.append(_details(result))
     return "\n\n".join(parts)
 
 
-def _table(submission: Json) -> str:
+def _table(results: list[Json]) -> str:
     rows = ["| Exercise | Variable | Verdict | Points |", "| --- | --- | --- | ---: |"]
-    for result in results_of(submission):
+    for result in results:
         verdict = str(result.get("verdict"))
         icon = _VERDICT_ICONS.get(verdict, "")
         rows.append(
@@ -83,6 +97,25 @@ def _table(submission: Json) -> str:
             f"| {icon} {escape(verdict)} | {points_label(result)} |"
         )
     return "\n".join(rows)
+
+
+def _missing_section(missing: list[Json]) -> str:
+    """The unanswered partials, collapsed under one line: `➖ 119 answers missing, in 71 ...`."""
+    exercises = len({str(result.get("exercise")) for result in missing})
+    summary = f"{count(len(missing), 'answer')} missing, in {count(exercises, 'exercise')}"
+    items = []
+    for result in missing:
+        item = f"- {escape(result_title(result))}"
+        if isinstance(result.get("line"), int):
+            item += f" (line {result['line']})"
+        if result.get("reference"):  # --reveal
+            item += f": {code_span(str(result['reference']))}"
+        items.append(item)
+    return (
+        f"<details><summary>{_VERDICT_ICONS['missing']} {html.escape(summary)}</summary>\n\n"
+        + "\n".join(items)
+        + "\n\n</details>"
+    )
 
 
 def _details(result: Json) -> str:

@@ -253,6 +253,7 @@ def test_the_text_view_on_a_pinned_console(console: Console) -> None:
         "                                            \n"
         "  total                                0/2  \n"
         "                                            \n"
+        "Not passed: 0/2 points; with no --min-score, every answer must be correct.\n"
         "╭─ function ∂/∂x (line 4): incorrect ──────────────────────────────────────────╮\n"
         "│ answer  15(2x^2)^4                                                           │\n"
         "│ read as 15·(2·x²)⁴                                                           │\n"

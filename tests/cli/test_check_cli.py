@@ -117,8 +117,18 @@ def test_the_json_report_has_exactly_the_documented_shape(runner: CliRunner) -> 
     assert set(report) == {"schema", "seed", "submissions"}
     assert (report["schema"], report["seed"]) == ("gradtutor-report/1", 7)
     (graded,) = report["submissions"]
-    assert set(graded) == {"file", "student", "score", "max_score", "results"}
+    # DESIGN.md's fields, and the pass mark (issue 17): none given, so every answer must be right.
+    assert set(graded) == {
+        "file",
+        "student",
+        "score",
+        "max_score",
+        "results",
+        "min_score",
+        "passed",
+    }
     assert (graded["student"], graded["score"], graded["max_score"]) == ("bob", 1.0, 5.0)
+    assert (graded["min_score"], graded["passed"]) == (None, False)
     for result_json in graded["results"]:
         assert set(result_json) == RESULT_KEYS
     by_key = {(r["exercise"], r["wrt"]): r for r in graded["results"]}

@@ -166,7 +166,7 @@ def test_init_refuses_a_non_empty_folder(runner: CliRunner, course: Path, tmp_pa
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--min-score", "4"], "the minimum score 4 is outside 0 to 3"),
+        (["--min-score", "4"], "--min-score 4 is more than the 3 points of all the exercises"),
         (["--set", "nope"], "there is no set 'nope'"),
     ],
 )
@@ -226,12 +226,12 @@ def test_generated_ci_commands_pass_and_fail(
     passed = run_in(runner, root, command, monkeypatch)
     assert passed.exit_code == 0, passed.output
     junit = ET.parse(root / "reports/junit.xml").getroot()
-    assert (junit.get("tests"), junit.get("failures")) == ("3", "0")
+    assert (junit.get("tests"), junit.get("failures")) == ("4", "0")  # and the pass mark
     answers.write_text(wrong_answers(root / "exercises"), encoding="utf-8")
     failed = run_in(runner, root, command, monkeypatch)
     assert failed.exit_code == 1
     junit = ET.parse(root / "reports/junit.xml").getroot()
-    assert (junit.get("tests"), junit.get("failures")) == ("3", "3")
+    assert (junit.get("tests"), junit.get("failures")) == ("4", "4")  # and the pass mark
     if ci == "github":
         assert failed.stdout.count("::error file=answers.yaml,line=") == 3
 

@@ -264,10 +264,12 @@ def test_check_sums_up_missing_answers_in_one_line(
     Path("powers.yaml").write_text(_powers(8), encoding="utf-8")
     answers = "answers:\n  power-3: {x: 4x^3}\n  power-4: {x: 5x}\n"
     Path("answers.yaml").write_text(answers, encoding="utf-8")
-    result = runner.invoke(app, ["check", "answers.yaml", "--exercises", "powers.yaml"])
+    result = runner.invoke(
+        app, ["check", "answers.yaml", "--exercises", "powers.yaml", "--min-score", "60%"]
+    )
     assert result.exit_code == 1, result.output
     lines = [line.rstrip() for line in result.stdout.splitlines()]
-    assert lines[:12] == [
+    assert lines[:13] == [
         "answers.yaml",
         "",
         "  exercise   variable   verdict     points",
@@ -279,6 +281,7 @@ def test_check_sums_up_missing_answers_in_one_line(
         "",
         "missing: 7 partials of 6 exercises — power-1 (∂x, ∂y), power-2 (∂x), power-5",
         "(∂x), power-6 (∂x), power-7 (∂x), power-8 (∂x)",
+        "Not passed: 1/9 points, below the pass mark of 5.4 (--min-score 60%).",
         "╭─ power-4 ∂/∂x (line 3): incorrect ───────────────────────────────────────────╮",
     ]
 
@@ -298,7 +301,8 @@ def test_check_of_an_untouched_template_lists_no_missing_rows(
     assert " missing 0/1" not in text
     assert text.endswith(
         "missing: 10 partials of 9 exercises — power-1 (∂x, ∂y), power-2 (∂x), power-3 (∂x), "
-        "power-4 (∂x), power-5 (∂x), power-6 (∂x) and 3 more exercises"
+        "power-4 (∂x), power-5 (∂x), power-6 (∂x) and 3 more exercises "
+        "Not passed: 0/10 points; with no --min-score, every answer must be correct."
     )
 
 

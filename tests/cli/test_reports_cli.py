@@ -92,15 +92,19 @@ def test_every_report_in_one_run(
     ])  # fmt: skip
     assert result.exit_code == 1, result.output
     lines = result.stdout.splitlines()
-    error = next(line for line in lines if line.startswith("::error "))
+    errors = [line for line in lines if line.startswith("::error ")]
+    assert errors.pop(0).startswith(
+        "::error file=alice.yaml,title=Not passed::alice.yaml (alice): "
+    )
+    error = errors[0]
     assert error.startswith(
         f"::error file=alice.yaml,line={line},title=sine-of-square ∂/∂x%3A incorrect [0/1]::"
         "Your answer: cos(x^2)%0ARead as: cos(x²)%0AIncorrect: at x = "
     )
     assert "Likely mistake: Your answer leaves out the inner derivative of sin(x²)" in error
     assert (
-        "::warning file=alice.yaml,title=1 answer missing::No answer was given for: "
-        "square-times-y ∂/∂x"
+        "::warning file=alice.yaml,title=1 answer missing::1 partial of 1 exercise has no "
+        "answer: square-times-y (∂x)."
     ) in lines
     assert "::notice file=alice.yaml,title=Score::alice.yaml (alice): 1/3 points" in result.stdout
 

@@ -55,7 +55,8 @@ def result(exercise: str, wrt: str, verdict: str, **extra: Any) -> dict[str, Any
 
 
 def sample_report() -> dict[str, Any]:
-    """Two students: alice with one of each verdict, bob with everything right."""
+    """Two students: alice with one of each verdict, bob with everything right; the pass mark
+    is 60% (--min-score 60%), which alice does not reach."""
     alice = [
         result(
             "chain-3-2x2-5",
@@ -106,9 +107,9 @@ def sample_report() -> dict[str, Any]:
         "seed": 0,
         "submissions": [
             {"file": "answers.yaml", "student": "alice", "score": 1.0, "max_score": 4.0,
-             "results": alice},
+             "min_score": 2.4, "passed": False, "results": alice},
             {"file": "bob.yaml", "student": "bob", "score": 1.0, "max_score": 1.0,
-             "results": bob},
+             "min_score": 0.6, "passed": True, "results": bob},
         ],
     }  # fmt: skip
 
@@ -180,25 +181,28 @@ def test_junit_structure_and_counts() -> None:
     suites = root.findall("testsuite")
     assert [suite.get("name") for suite in suites] == ["answers.yaml (alice)", "bob.yaml (bob)"]
     alice = suites[0]
-    assert [alice.get(key) for key in ("tests", "failures", "errors", "skipped")] == [
-        "4",
-        "2",
-        "0",
-        "1",
-    ]
-    assert (root.get("tests"), root.get("failures"), root.get("skipped")) == ("5", "2", "1")
+    counts = [alice.get(key) for key in ("tests", "failures", "errors", "skipped")]
+    assert counts == ["5", "3", "0", "1"]  # four answers and the pass mark
+    assert (root.get("tests"), root.get("failures"), root.get("skipped")) == ("7", "3", "1")
     assert root.get("errors") == "0"
+    properties = {p.get("name"): p.get("value") for p in alice.findall("properties/property")}
+    assert properties == {"score": "1", "max_score": "4", "min_score": "2.4", "passed": "false"}
     cases = alice.findall("testcase")
     assert [(case.get("classname"), case.get("name")) for case in cases] == [
         ("chain-rule", "chain-3-2x2-5 ∂/∂x [1/1]"),
         ("gradient", "sum-two-vars ∂/∂x [0/1]"),
         ("gradient", "sum-two-vars ∂/∂y [0/1]"),
         ("power-rule", "power-rule ∂/∂x [0/1]"),
+        ("gradtutor", "pass mark [1/4, 2.4 needed]"),
     ]
     assert [child.tag for child in cases[0]] == ["system-out"]
     assert [child.tag for child in cases[1]] == ["failure", "system-out"]
     assert [child.tag for child in cases[2]] == ["failure", "system-out"]
     assert [child.tag for child in cases[3]] == ["skipped", "system-out"]
+    failure = cases[4].find("failure")
+    assert failure is not None
+    assert failure.get("message") == "1/4 points, below the pass mark of 2.4"
+    assert [case.find("failure") for case in suites[1].findall("testcase")] == [None, None]
     assert cases[1].get("line") == "6" and cases[1].get("file") == "answers.yaml"
 
 
@@ -261,6 +265,10 @@ def test_escaping_matches_the_actions_toolkit() -> None:
 
 def test_annotation_lines_character_by_character() -> None:
     lines = github.render(sample_report()).splitlines()
+    assert lines.pop(0) == (
+        "::error file=answers.yaml,title=Not passed::"
+        "answers.yaml (alice): 1/4 points, below the pass mark of 2.4."
+    )
     assert lines[0] == (
         "::error file=answers.yaml,line=6,title=sum-two-vars ∂/∂x%3A incorrect [0/1]::"
         "Your answer: 15(2x^2)^4%0A"
@@ -274,13 +282,16 @@ def test_annotation_lines_character_by_character() -> None:
     )
     assert lines[2] == (
         "::warning file=answers.yaml,title=1 answer missing::"
-        "No answer was given for: power-rule ∂/∂x"
+        "1 partial of 1 exercise has no answer: power-rule (∂x)."
     )
     assert lines[3] == (
-        "::notice file=answers.yaml,title=Score::answers.yaml (alice): 1/4 points "
-        "(1 correct, 1 incorrect, 1 invalid, 1 missing)"
+        "::notice file=answers.yaml,title=Score::answers.yaml (alice): 1/4 points, below the "
+        "pass mark of 2.4 (1 correct, 1 incorrect, 1 invalid, 1 missing)"
     )
-    assert lines[4] == "::notice file=bob.yaml,title=Score::bob.yaml (bob): 1/1 points (1 correct)"
+    assert lines[4] == (
+        "::notice file=bob.yaml,title=Score::bob.yaml (bob): 1/1 points, reaching the pass mark "
+        "of 0.6 (1 correct)"
+    )
 
 
 def test_annotation_escapes_file_names_and_messages() -> None:
@@ -288,7 +299,7 @@ def test_annotation_escapes_file_names_and_messages() -> None:
     report["submissions"][0]["file"] = "hw 1/a,b:c%.yaml"
     report["submissions"][0]["results"][2]["message"] = "50% off\r\nnext"
     lines = github.render(report).splitlines()
-    assert lines[1] == (
+    assert lines[2] == (
         "::error file=hw 1/a%2Cb%3Ac%25.yaml,line=7,title=sum-two-vars ∂/∂y%3A invalid [0/1]::"
         "Your answer: 2x +* 1%0A50%25 off%0D%0Anext"
     )
@@ -359,8 +370,8 @@ def test_a_folded_annotation_names_at_most_thirty() -> None:
 def test_every_command_is_one_line() -> None:
     text = github.render(revealed_report())
     commands = [line for line in text.splitlines() if line.startswith("::")]
-    assert len(commands) == 5  # three annotations and two notices
-    assert "  ✗ sum-two-vars ∂/∂x  incorrect  0/1" in text.splitlines()
+    assert len(commands) == 6  # the pass mark, three annotations and two notices
+    assert f"  ✗ sum-two-vars ∂/∂x  incorrect  0/1  (reference: {REFERENCE})" in text.splitlines()
 
 
 def unescape(text: str) -> str:
@@ -399,7 +410,15 @@ def test_markdown_summary_table() -> None:
     text = markdown.render(sample_report())
     assert "## answers.yaml \\(alice\\): 1/4 points" in text
     assert "| sum-two-vars | ∂/∂x | ❌ incorrect | 0/1 |" in text
-    assert "| power-rule | ∂/∂x | ➖ missing | 0/1 |" in text
+    assert "❌ **Not passed**: 1/4 points, below the pass mark of 2.4." in text
+    assert "✅ **Passed**: 1/1 points, reaching the pass mark of 0.6." in text
+    # The missing answers, collapsed: not a row of the table, not a section each.
+    assert "| power-rule |" not in text
+    assert (
+        "<details><summary>➖ 1 answer missing, in 1 exercise</summary>\n\n- power-rule ∂/∂x\n"
+        in text
+    )
+    assert "### power-rule" not in text
     assert "### sum-two-vars ∂/∂x: incorrect" in text
     mistake = "the inner derivative is missing \\(read hint 2 of the exercise\\)"
     assert f"- Likely mistake: {mistake}" in text
@@ -433,6 +452,10 @@ def test_gradescope_results_json_fields() -> None:
         assert test["status"] in ("passed", "failed")
         assert isinstance(test["score"], float) and isinstance(test["max_score"], float)
     first, second = data["tests"][:2]
+    assert data["tests"][3]["name"] == "answers.yaml (alice): 1 answer missing"
+    assert data["output"].splitlines()[0] == (
+        "answers.yaml (alice): 1/4 points, below the pass mark of 2.4"
+    )
     assert first["name"] == "answers.yaml (alice): chain-3-2x2-5 ∂/∂x"
     assert (first["status"], first["score"], first["max_score"]) == ("passed", 1.0, 1.0)
     assert (second["status"], second["score"]) == ("failed", 0.0)
@@ -461,7 +484,14 @@ def decode_classroom(text: str) -> dict[str, Any]:
 def test_classroom_payload_fields() -> None:
     data = decode_classroom(classroom.render(sample_report()))
     assert (data["version"], data["status"], data["max_score"]) == (1, "fail", 5.0)
-    assert len(data["tests"]) == 5
+    names = [test["name"] for test in data["tests"]]
+    assert names == [
+        "chain-3-2x2-5 ∂/∂x", "sum-two-vars ∂/∂x", "sum-two-vars ∂/∂y", "1 answer missing",
+        "pass mark", "chain-3-2x2-5 ∂/∂x", "pass mark",
+    ]  # fmt: skip
+    below, reached = data["tests"][4], data["tests"][6]
+    assert (below["status"], below["message"]) == ("fail", "1/4 points, below the pass mark of 2.4")
+    assert (reached["status"], reached["score"]) == ("pass", 0.0)
     for test in data["tests"]:
         assert {"name", "status", "score", "message"} <= set(test)
         assert test["status"] in ("pass", "fail")
@@ -490,6 +520,8 @@ def test_grades_csv_rows() -> None:
         "file",
         "score",
         "max_score",
+        "min_score",
+        "passed",
         "correct",
         "incorrect",
         "invalid",
@@ -498,10 +530,12 @@ def test_grades_csv_rows() -> None:
     ]
     assert rows[0] == {
         "student": "alice", "file": "answers.yaml", "score": "1", "max_score": "4",
-        "correct": "1", "incorrect": "1", "invalid": "1", "missing": "1", "error": "",
+        "min_score": "2.4", "passed": "no", "correct": "1", "incorrect": "1", "invalid": "1",
+        "missing": "1", "error": "",
     }  # fmt: skip
     assert rows[1]["student"] == "bob" and rows[1]["score"] == "1"
-    assert rows[2]["file"] == "carol.yaml" and rows[2]["score"] == ""
+    assert (rows[1]["min_score"], rows[1]["passed"]) == ("0.6", "yes")
+    assert rows[2]["file"] == "carol.yaml" and rows[2]["score"] == rows[2]["passed"] == ""
     assert "bad indentation" in rows[2]["error"]
 
 
