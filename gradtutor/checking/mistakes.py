@@ -18,12 +18,19 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import numpy as np
 
 from gradtutor.calculus.budget import Budget, BudgetExceeded
-from gradtutor.calculus.numeric import Array, Points, evaluate, finite_differences
+from gradtutor.calculus.numeric import (
+    TRUSTED_RELATIVE_ERROR,
+    Array,
+    Points,
+    evaluate,
+    finite_differences,
+)
+from gradtutor.calculus.polynomial import Derivatives, NotPolynomial, is_polynomial
 from gradtutor.checking.context import ExerciseContext
 from gradtutor.language.expr import (
     BinOp,
@@ -52,8 +59,12 @@ class Mistake:
     """The values a learner making this mistake would get at the context's sample points."""
 
     kind: str
-    message: str
+    describe: Describe  # the message, written only for a mistake that matches an answer
     values: Array
+
+    @property
+    def message(self) -> str:
+        return self.describe()
 
     @property
     def written_out(self) -> bool:
@@ -100,16 +111,19 @@ def mistakes(context: ExerciseContext) -> tuple[Mistake, ...]:
     budget = Budget(MISTAKE_BUDGET)
     try:
         with budget.limit():
-            for kind, message, build in _catalogue(_Slopes(context)):
+            for kind, describe, build in _catalogue(_Slopes(context)):
                 values = _values(build)
                 if values is not None and not matches(values, reference):
-                    found.append(Mistake(kind, message, values))
+                    found.append(Mistake(kind, describe, values))
     except BudgetExceeded:
         pass  # the mistakes found so far still diagnose
     return tuple(found)
 
 
 Builder = Callable[[], "Array | None"]
+Describe = Callable[[], str]
+# A mistake of the catalogue: its kind, its message, and how to compute its values.
+Entry = tuple[str, Describe, Builder]
 
 
 def _values(build: Builder) -> Array | None:
@@ -122,7 +136,12 @@ def _values(build: Builder) -> Array | None:
 
 
 class _Slopes:
-    """Values and derivatives at the context's sample points, each computed once."""
+    """Values and derivatives at the context's sample points, each computed once.
+
+    A polynomial function (and every tree the catalogue changes it into) is differentiated
+    exactly, in float64 with a rounding bound (`polynomial.Derivatives`); a point where the bound
+    is too wide for trust, and every other function, gets Richardson finite differences.
+    """
 
     def __init__(self, context: ExerciseContext, tree: Node | None = None) -> None:
         """`tree` is the context's function, or the same function written another way."""
@@ -131,19 +150,57 @@ class _Slopes:
         self.wrt = context.wrt
         self.points = context.samples.points
         self._slopes: dict[tuple[Node, str], Array] = {}
+        # Every tree the catalogue makes from a polynomial is a polynomial too.
+        self._exact = Derivatives(self.points, (_HOLE,)) if is_polynomial(self.tree) else None
 
-    def at(self, node: Node, points: Points | None = None) -> Array:
-        return evaluate(node, self.points if points is None else points)
+    def at(self, node: Node, extra: Points | None = None) -> Array:
+        if self._exact is not None:
+            try:
+                return self._exact.value(node, extra)
+            except NotPolynomial:
+                pass
+        return evaluate(node, self.points if extra is None else {**self.points, **extra})
 
-    def slope(self, node: Node, name: str | None = None, points: Points | None = None) -> Array:
-        """∂node/∂name (default: the variable of the derivative), NaN where it is unusable."""
-        name = name or self.wrt
-        if points is not None:
-            return finite_differences(node, name, points).values
-        key = (node, name)
-        if key not in self._slopes:
-            self._slopes[key] = finite_differences(node, name, self.points).values
-        return self._slopes[key]
+    def slope(self, node: Node, name: str | None = None, extra: Points | None = None) -> Array:
+        """∂node/∂name (default: the variable of the derivative), NaN where it is unusable.
+
+        `extra` adds variables (a hole for a subtree) to the sample points.
+        """
+        return self.slopes(node, [name or self.wrt], extra)[0]
+
+    def slopes(self, node: Node, names: list[str], extra: Points | None = None) -> list[Array]:
+        """∂node/∂name for each of `names` (one pass over the tree for a polynomial)."""
+        if self._exact is not None:
+            try:
+                found = self._exact.derivatives(node, names, extra)
+            except NotPolynomial:
+                pass
+            else:
+                return [
+                    self._settle(node, name, extra, values, bound)
+                    for name, (values, bound) in zip(names, found, strict=True)
+                ]
+        if extra is not None:
+            points = {**self.points, **extra}
+            return [finite_differences(node, name, points).values for name in names]
+        for name in names:
+            if (node, name) not in self._slopes:
+                self._slopes[(node, name)] = finite_differences(node, name, self.points).values
+        return [self._slopes[(node, name)] for name in names]
+
+    def _settle(
+        self, node: Node, name: str, extra: Points | None, values: Array, bound: Array
+    ) -> Array:
+        """Finite differences where the rounding bound is too wide to trust the exact slope."""
+        doubtful = ~(bound <= TRUSTED_RELATIVE_ERROR * np.maximum(1.0, np.abs(values)))
+        doubtful &= np.isfinite(values)
+        if not doubtful.any():
+            return values
+        points = self.points if extra is None else {**self.points, **extra}
+        subset = {variable: column[doubtful] for variable, column in points.items()}
+        values = values.copy()
+        values[doubtful] = finite_differences(node, name, subset).values
+        return values
 
     def partial(self, name: str) -> Array:
         """∂function/∂name; in the variable of the derivative, the checker's own values."""
@@ -151,7 +208,7 @@ class _Slopes:
 
     def outer(self, outer: Node, inner: Node) -> Array:
         """g′(u) at u = inner, g the outer function written with the hole: no inner derivative."""
-        return self.slope(outer, _HOLE, {**self.points, _HOLE: self.at(inner)})
+        return self.slope(outer, _HOLE, {_HOLE: self.at(inner)})
 
     def around(self, path: tuple[int, ...], node: Node, wrong: Array) -> Array:
         """The derivative of the function with the derivative of the subtree at `path` (`node`)
@@ -159,15 +216,18 @@ class _Slopes:
         if not path:
             return wrong
         hole = _replace(self.tree, path, Var(_HOLE))
-        filled = {**self.points, _HOLE: self.at(node)}
-        return self.slope(hole, self.wrt, filled) + self.slope(hole, _HOLE, filled) * wrong
+        held, through = self.slopes(hole, [self.wrt, _HOLE], {_HOLE: self.at(node)})
+        return held + through * wrong
 
 
-def _catalogue(slopes: _Slopes) -> Iterator[tuple[str, str, Builder]]:
+def _catalogue(slopes: _Slopes) -> Iterator[Entry]:
     tree, wrt = slopes.tree, slopes.wrt
     yield (
         "function-itself",
-        f"This is the function itself, not its derivative: differentiate it with respect to {wrt}.",
+        lambda: (
+            "This is the function itself, not its derivative: differentiate it with respect to "
+            f"{wrt}."
+        ),
         lambda: slopes.at(tree),
     )
     yield from _dropped_factors(slopes)
@@ -175,7 +235,7 @@ def _catalogue(slopes: _Slopes) -> Iterator[tuple[str, str, Builder]]:
     for name in others:
         yield (
             "wrong-variable",
-            f"This is the partial derivative with respect to {name}, not {wrt}.",
+            partial(_wrong_variable_message, name, wrt),
             lambda name=name: slopes.partial(name),  # type: ignore[misc]
         )
     yield from _not_held_constant(slopes, others)
@@ -183,21 +243,29 @@ def _catalogue(slopes: _Slopes) -> Iterator[tuple[str, str, Builder]]:
     written = _sigmoid_written_out(tree)
     if written != tree:
         # σ′ is often worked out from σ(u) = 1/(1 + exp(−u)): the rule slipped there.
-        for kind, message, build in _rule_mistakes(_Slopes(slopes.context, written)):
-            yield kind, f"{_SIGMOID_WRITTEN_OUT}{_lower_first(message)}", build
+        for kind, describe, build in _rule_mistakes(_Slopes(slopes.context, written)):
+            yield kind, partial(_written_out_message, describe), build
     yield from _lost_signs(slopes)
     yield from _sum_rule(slopes)
 
 
-def _rule_mistakes(slopes: _Slopes) -> Iterator[tuple[str, str, Builder]]:
+def _wrong_variable_message(name: str, wrt: str) -> str:
+    return f"This is the partial derivative with respect to {name}, not {wrt}."
+
+
+def _written_out_message(describe: Describe) -> str:
+    return f"{_SIGMOID_WRITTEN_OUT}{_lower_first(describe())}"
+
+
+def _rule_mistakes(slopes: _Slopes) -> Iterator[Entry]:
     """A rule misapplied at one node of the tree (`_local_mistakes`), the rest done right."""
     for path, node in _subtrees(slopes.tree):
         if slopes.wrt not in variables_of(node):
             continue
-        for kind, message, wrong in _local_mistakes(slopes, node):
+        for kind, describe, wrong in _local_mistakes(slopes, node):
             yield (
                 kind,
-                message,
+                describe,
                 lambda path=path, node=node, wrong=wrong: (  # type: ignore[misc]
                     slopes.around(path, node, wrong())
                 ),
@@ -226,7 +294,7 @@ def _sigmoid_written_out(tree: Node) -> Node:
     return tree  # numbers, names, and indicators (not differentiated through)
 
 
-def _sum_rule(slopes: _Slopes) -> Iterator[tuple[str, str, Builder]]:
+def _sum_rule(slopes: _Slopes) -> Iterator[Entry]:
     """The sum rule misapplied: a term with `wrt` left out, or a term without it kept as is.
 
     Both are the derivative of the function changed in that term alone, so signs and a constant
@@ -244,8 +312,7 @@ def _sum_rule(slopes: _Slopes) -> Iterator[tuple[str, str, Builder]]:
         dropped = _replace(tree, path, number(0))
         yield (
             "dropped-term",
-            f"Your answer leaves out the derivative of the term {to_pretty(term)}: by the sum "
-            "rule, differentiate every term and add the derivatives.",
+            partial(_dropped_term_message, term),
             lambda dropped=dropped: slopes.slope(dropped),  # type: ignore[misc]
         )
     for chosen in [[one] for one in kept] + [kept] * (len(kept) > 1):
@@ -254,9 +321,16 @@ def _sum_rule(slopes: _Slopes) -> Iterator[tuple[str, str, Builder]]:
             changed = _replace(changed, path, BinOp("*", Var(wrt), term))
         yield (
             "constant-kept",
-            _kept_message([term for _, term in chosen], wrt),
+            partial(_kept_message, [term for _, term in chosen], wrt),
             lambda changed=changed: slopes.slope(changed),  # type: ignore[misc]
         )
+
+
+def _dropped_term_message(term: Node) -> str:
+    return (
+        f"Your answer leaves out the derivative of the term {to_pretty(term)}: by the sum rule, "
+        "differentiate every term and add the derivatives."
+    )
 
 
 def _kept_message(terms: list[Node], wrt: str) -> str:
@@ -286,7 +360,7 @@ def _is_sum(node: Node) -> bool:
     return isinstance(node, BinOp) and node.op in ("+", "-")
 
 
-def _dropped_factors(slopes: _Slopes) -> Iterator[tuple[str, str, Builder]]:
+def _dropped_factors(slopes: _Slopes) -> Iterator[Entry]:
     """A factor without `wrt` left out of a term: the derivative divided by it, in that term.
 
     Held constant, a factor stays: ∂(c·u)/∂x = c·∂u/∂x, for a number c or another variable.
@@ -303,7 +377,7 @@ def _dropped_factors(slopes: _Slopes) -> Iterator[tuple[str, str, Builder]]:
                 dropped = _replace(dropped, factor_path, number(1))
             yield (
                 "dropped-factor",
-                _dropped_message(chosen, term if path else None, wrt),
+                partial(_dropped_message, chosen, term if path else None, wrt),
                 lambda dropped=dropped: slopes.slope(dropped),  # type: ignore[misc]
             )
 
@@ -325,7 +399,7 @@ def _dropped_message(
     )
 
 
-def _not_held_constant(slopes: _Slopes, others: list[str]) -> Iterator[tuple[str, str, Builder]]:
+def _not_held_constant(slopes: _Slopes, others: list[str]) -> Iterator[Entry]:
     """Other variables treated as changing with `wrt`: as functions with slope 1, or as `wrt`."""
     wrt = slopes.wrt
     # Each other variable alone, then every group of the first four (a neuron has many).
@@ -336,8 +410,11 @@ def _not_held_constant(slopes: _Slopes, others: list[str]) -> Iterator[tuple[str
         names = " and ".join(moving)
         yield (
             "not-held-constant",
-            f"Your answer also differentiates {names} as if {'they' if len(moving) > 1 else 'it'} "
-            f"changed with {wrt}; in a partial derivative every other variable is held constant.",
+            _text(
+                f"Your answer also differentiates {names} as if "
+                f"{'they' if len(moving) > 1 else 'it'} changed with {wrt}; in a partial "
+                "derivative every other variable is held constant."
+            ),
             lambda moving=moving: (  # type: ignore[misc]
                 slopes.partial(wrt) + sum(slopes.partial(name) for name in moving)
             ),
@@ -347,15 +424,17 @@ def _not_held_constant(slopes: _Slopes, others: list[str]) -> Iterator[tuple[str
         merged = substitute(slopes.tree, {name: Var(wrt) for name in others})
         yield (
             "not-held-constant",
-            f"Your answer treats {names} as if {'they were' if len(others) > 1 else 'it were'} "
-            f"{wrt}; in a partial derivative every other variable is held constant.",
+            _text(
+                f"Your answer treats {names} as if {'they were' if len(others) > 1 else 'it were'} "
+                f"{wrt}; in a partial derivative every other variable is held constant."
+            ),
             lambda: slopes.slope(merged),
         )
 
 
-def _local_mistakes(slopes: _Slopes, node: Node) -> Iterator[tuple[str, str, Builder]]:
+def _local_mistakes(slopes: _Slopes, node: Node) -> Iterator[Entry]:
     """(kind, message, the wrong derivative of `node` itself) for the mistakes `node` invites."""
-    shown, wrt = to_pretty(node), slopes.wrt
+    wrt = slopes.wrt
     hole = Var(_HOLE)
     outer: Node
     match node:
@@ -364,31 +443,31 @@ def _local_mistakes(slopes: _Slopes, node: Node) -> Iterator[tuple[str, str, Bui
                 outer = Call(func, (hole,))
                 yield (
                     "chain-rule",
-                    _chain_message(shown, inner, wrt),
+                    partial(_chain_message, node, inner, wrt),
                     lambda: slopes.outer(outer, inner),
                 )
             if func == "sqrt":
                 yield (
                     "exponent-not-reduced",
-                    _exponent_message(shown),
+                    partial(_exponent_message, node),
                     lambda: slopes.at(node) / 2 * slopes.slope(inner),
                 )
             if func == "cos":
                 yield (
                     "sign",
-                    "The derivative of cos is −sin: a minus sign is missing.",
+                    _text("The derivative of cos is −sin: a minus sign is missing."),
                     lambda: slopes.at(Call("sin", (inner,))) * slopes.slope(inner),
                 )
             if func == "sigmoid":
                 yield (
                     "sign",
-                    "The derivative of σ is σ·(1 − σ), not σ·(1 + σ): check the sign.",
+                    _text("The derivative of σ is σ·(1 − σ), not σ·(1 + σ): check the sign."),
                     lambda: slopes.at(node) * (1 + slopes.at(node)) * slopes.slope(inner),
                 )
             if func == "tanh":
                 yield (
                     "sign",
-                    "The derivative of tanh is 1 − tanh², not 1 + tanh²: check the sign.",
+                    _text("The derivative of tanh is 1 − tanh², not 1 + tanh²: check the sign."),
                     lambda: (1 + slopes.at(node) ** 2) * slopes.slope(inner),
                 )
         case BinOp("^", base, exponent) if wrt not in variables_of(exponent):
@@ -396,12 +475,12 @@ def _local_mistakes(slopes: _Slopes, node: Node) -> Iterator[tuple[str, str, Bui
                 outer = BinOp("^", hole, exponent)
                 yield (
                     "chain-rule",
-                    _chain_message(shown, base, wrt),
+                    partial(_chain_message, node, base, wrt),
                     lambda: slopes.outer(outer, base),
                 )
             yield (
                 "exponent-not-reduced",
-                _exponent_message(shown),
+                partial(_exponent_message, node),
                 lambda: slopes.at(exponent) * slopes.at(node) * slopes.slope(base),
             )
         case BinOp("^", base, exponent) if wrt not in variables_of(base):
@@ -409,40 +488,29 @@ def _local_mistakes(slopes: _Slopes, node: Node) -> Iterator[tuple[str, str, Bui
                 outer = BinOp("^", base, hole)
                 yield (
                     "chain-rule",
-                    _chain_message(shown, exponent, wrt),
+                    partial(_chain_message, node, exponent, wrt),
                     lambda: slopes.outer(outer, exponent),
                 )
         case BinOp("*", left, right) if wrt in variables_of(left) and wrt in variables_of(right):
             yield (
                 "product-rule",
-                (
-                    f"Your answer multiplies the derivatives of the factors {to_pretty(left)} and "
-                    f"{to_pretty(right)}; by the product rule (f·g)′ = f′·g + f·g′."
-                ),
+                partial(_product_message, left, right),
                 lambda: slopes.slope(left) * slopes.slope(right),
             )
             # One of the two terms of the product rule left out.
             for kept, lost in ((left, right), (right, left)):
                 yield (
                     "product-rule",
-                    (
-                        f"Your answer leaves out a term of the product rule for {shown}: the one "
-                        f"where {to_pretty(lost)} is differentiated. (f·g)′ = f′·g + f·g′ has a "
-                        "term for each factor."
-                    ),
+                    partial(_product_term_message, node, lost),
                     lambda kept=kept, lost=lost: (  # type: ignore[misc]
                         slopes.slope(kept) * slopes.at(lost)
                     ),
                 )
         case BinOp("/", top, bottom) if wrt in variables_of(top) and wrt in variables_of(bottom):
-            message = (
-                f"Your answer does not follow the quotient rule for {shown}: "
-                "(f/g)′ = (f′·g − f·g′)/g²."
-            )
             for form in _QUOTIENT_FORMS:
                 yield (
                     "quotient-rule",
-                    message,
+                    partial(_quotient_message, node),
                     lambda form=form: form(  # type: ignore[misc]
                         slopes.at(top), slopes.at(bottom), slopes.slope(top), slopes.slope(bottom)
                     ),
@@ -451,11 +519,7 @@ def _local_mistakes(slopes: _Slopes, node: Node) -> Iterator[tuple[str, str, Bui
             for lost, form in ((bottom, _numerator_only), (top, _denominator_only)):
                 yield (
                     "quotient-rule",
-                    (
-                        f"Your answer leaves out a term of the quotient rule for {shown}: the one "
-                        f"where {to_pretty(lost)} is differentiated. "
-                        "(f/g)′ = (f′·g − f·g′)/g² has a term for each."
-                    ),
+                    partial(_quotient_term_message, node, lost),
                     lambda form=form: form(  # type: ignore[misc]
                         slopes.at(top), slopes.at(bottom), slopes.slope(top), slopes.slope(bottom)
                     ),
@@ -464,10 +528,7 @@ def _local_mistakes(slopes: _Slopes, node: Node) -> Iterator[tuple[str, str, Bui
             # A constant over g: the one slip that is not a wrong sign or 0 is g left unsquared.
             yield (
                 "quotient-rule",
-                (
-                    f"Your answer does not follow the quotient rule for {shown}: "
-                    "(f/g)′ = (f′·g − f·g′)/g², with g squared below."
-                ),
+                partial(_unsquared_message, node),
                 lambda: -slopes.at(top) * slopes.slope(bottom) / slopes.at(bottom),
             )
 
@@ -497,18 +558,66 @@ def _denominator_only(f: Array, g: Array, df: Array, dg: Array) -> Array:
     return -f * dg / g**2
 
 
-def _chain_message(shown: str, inner: Node, wrt: str) -> str:
+# Messages are written only for the mistakes that match an answer: printing every subtree of
+# every candidate cost more than computing its values.
+
+
+def _text(message: str) -> Describe:
+    return lambda: message
+
+
+def _chain_message(node: Node, inner: Node, wrt: str) -> str:
     return (
-        f"Your answer leaves out the inner derivative of {shown}: by the chain rule, multiply by "
-        f"the derivative of {to_pretty(inner)} with respect to {wrt}."
+        f"Your answer leaves out the inner derivative of {to_pretty(node)}: by the chain rule, "
+        f"multiply by the derivative of {to_pretty(inner)} with respect to {wrt}."
     )
 
 
-def _exponent_message(shown: str) -> str:
-    return f"The exponent of {shown} was not lowered: the power rule gives n·uⁿ⁻¹·u′, not n·uⁿ·u′."
+def _exponent_message(node: Node) -> str:
+    return (
+        f"The exponent of {to_pretty(node)} was not lowered: the power rule gives n·uⁿ⁻¹·u′, not "
+        "n·uⁿ·u′."
+    )
 
 
-def _lost_signs(slopes: _Slopes) -> Iterator[tuple[str, str, Builder]]:
+def _product_message(left: Node, right: Node) -> str:
+    return (
+        f"Your answer multiplies the derivatives of the factors {to_pretty(left)} and "
+        f"{to_pretty(right)}; by the product rule (f·g)′ = f′·g + f·g′."
+    )
+
+
+def _product_term_message(node: Node, lost: Node) -> str:
+    return (
+        f"Your answer leaves out a term of the product rule for {to_pretty(node)}: the one "
+        f"where {to_pretty(lost)} is differentiated. (f·g)′ = f′·g + f·g′ has a term for each "
+        "factor."
+    )
+
+
+def _quotient_message(node: Node) -> str:
+    return (
+        f"Your answer does not follow the quotient rule for {to_pretty(node)}: "
+        "(f/g)′ = (f′·g − f·g′)/g²."
+    )
+
+
+def _quotient_term_message(node: Node, lost: Node) -> str:
+    return (
+        f"Your answer leaves out a term of the quotient rule for {to_pretty(node)}: the one "
+        f"where {to_pretty(lost)} is differentiated. (f/g)′ = (f′·g − f·g′)/g² has a term for "
+        "each."
+    )
+
+
+def _unsquared_message(node: Node) -> str:
+    return (
+        f"Your answer does not follow the quotient rule for {to_pretty(node)}: "
+        "(f/g)′ = (f′·g − f·g′)/g², with g squared below."
+    )
+
+
+def _lost_signs(slopes: _Slopes) -> Iterator[Entry]:
     """A term whose minus sign was lost: the derivative of the function with that `−` a `+`."""
     for path, node in _subtrees(slopes.tree):
         flipped: Node | None = None
@@ -520,9 +629,13 @@ def _lost_signs(slopes: _Slopes) -> Iterator[tuple[str, str, Builder]]:
             changed = _replace(slopes.tree, path, flipped)
             yield (
                 "sign",
-                f"A minus sign is lost in {to_pretty(node)}: check the sign of each term.",
+                partial(_lost_sign_message, node),
                 lambda changed=changed: slopes.slope(changed),  # type: ignore[misc]
             )
+
+
+def _lost_sign_message(node: Node) -> str:
+    return f"A minus sign is lost in {to_pretty(node)}: check the sign of each term."
 
 
 # --- tree surgery ---------------------------------------------------------------------------------
