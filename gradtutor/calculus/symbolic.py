@@ -10,6 +10,7 @@ relu at 0 are 0, as in the chapter's code; `1(x > y)` is a `Piecewise`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from fractions import Fraction
 from functools import cache
 
@@ -93,6 +94,20 @@ def _build(node: Node) -> sympy.Expr:
         case Indicator(condition):
             return sympy.Piecewise((1, _relation(condition)), (0, True))
     raise TypeError(f"not an expression node: {node!r}")
+
+
+def monomials_to_sympy(terms: Mapping[tuple[tuple[str, int], ...], Fraction]) -> sympy.Expr:
+    """A sum of monomials (`polynomial.monomials`) in SymPy: the same object as SymPy's own
+    evaluation gives for that sum written out, since SymPy keeps an expanded sum canonically."""
+    return sympy.Add(
+        *(
+            sympy.Mul(
+                sympy.Rational(coefficient.numerator, coefficient.denominator),
+                *(symbol(name) ** exponent for name, exponent in powers),
+            )
+            for powers, coefficient in terms.items()
+        )
+    )
 
 
 def _relation(condition: Compare) -> sympy.Basic:

@@ -14,6 +14,7 @@ import itertools
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import cached_property, lru_cache
 from typing import Any
 
@@ -29,7 +30,14 @@ from gradtutor.calculus.numeric import (
     finite_differences,
     sample_points,
 )
-from gradtutor.calculus.symbolic import UnsupportedExpression, from_sympy, symbol, to_sympy
+from gradtutor.calculus.polynomial import Monomial, differentiate, monomials
+from gradtutor.calculus.symbolic import (
+    UnsupportedExpression,
+    from_sympy,
+    monomials_to_sympy,
+    symbol,
+    to_sympy,
+)
 from gradtutor.checking.symbolic_check import derivative, kink_loci
 from gradtutor.errors import GradtutorError
 from gradtutor.language.expr import (
@@ -141,6 +149,11 @@ class ExerciseContext:
         self.wrt = wrt
         self.seed = seed
         self.tree, self.function, self.loci = _function_of(spec)
+        # A function written as a sum of monomials has its derivative as one too: an answer
+        # written so is SymPy's derivative as written exactly when its terms are these.
+        self.reference_terms = (
+            differentiate(self.function, wrt) if isinstance(self.function, dict) else None
+        )
         self.reference, self.reference_tree = _derivative(self.function, wrt, timeout)
         self.samples = self._samples()
 
@@ -245,9 +258,18 @@ class ExerciseContext:
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def _function_of(spec: ExerciseSpec) -> tuple[Node, sympy.Expr, frozenset[sympy.Expr]]:
-    """The function as a tree, in SymPy, and its kink loci: shared by its variables' contexts."""
+def _function_of(
+    spec: ExerciseSpec,
+) -> tuple[Node, sympy.Expr | dict[Monomial, Fraction], frozenset[sympy.Expr]]:
+    """The function as a tree, in SymPy, and its kink loci: shared by its variables' contexts.
+
+    A function written as a sum of monomials is kept as its terms instead: it has no kink, and
+    its derivatives are built term by term (`_derivative`), which is what SymPy's would be.
+    """
     tree = spec.tree if spec.tree is not None else _parse(spec)
+    terms = monomials(tree)
+    if terms is not None:
+        return tree, terms, frozenset()
     function = to_sympy(tree)
     return tree, function, _kink_loci(function)
 
@@ -259,13 +281,16 @@ def _parse(spec: ExerciseSpec) -> Node:
 
 
 def _derivative(
-    function: sympy.Expr, wrt: str, timeout: float
+    function: sympy.Expr | dict[Monomial, Fraction], wrt: str, timeout: float
 ) -> tuple[sympy.Expr | None, Node | None]:
     """The derivative (SymPy's, right on tie intervals and off the kink set) and a tree of it,
     each None if out of reach."""
     try:
         with Budget(max(timeout, 1.0)).limit():
-            reference = derivative(function, symbol(wrt))
+            if isinstance(function, dict):
+                reference = monomials_to_sympy(differentiate(function, wrt))
+            else:
+                reference = derivative(function, symbol(wrt))
     except BudgetExceeded:
         return None, None
     try:

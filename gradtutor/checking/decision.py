@@ -34,6 +34,7 @@ from gradtutor.calculus.numeric import (
     evaluate,
     evaluate_precise,
 )
+from gradtutor.calculus.polynomial import monomials
 from gradtutor.calculus.symbolic import to_sympy
 from gradtutor.checking.context import (
     MIN_POINTS,
@@ -149,12 +150,25 @@ class _Decider:
             # The answer and SymPy's derivative differ at a point, in high precision: they are
             # not one expression, and SymPy is not needed to say so.
             return self.incorrect("different", comparison.check, comparison.counterexample)
-        reference = self.context.reference
-        if self.answer is not None and reference is not None and self.answer - reference == 0:
+        if self.as_written():
             return self.correct(SymbolicOutcome("equal", "structure"), comparison)
         if comparison.counterexample is not None:
             return self.incorrect("different", comparison.check, comparison.counterexample)
         return self.settle(comparison)
+
+    def as_written(self) -> bool:
+        """Whether the answer is SymPy's derivative as written (the same object once built).
+
+        Two sums of monomials are the same SymPy object exactly when their terms are: SymPy
+        keeps such a sum in one canonical form. Then SymPy need not build either.
+        """
+        terms = self.context.reference_terms
+        if terms is not None and self.context.reference is not None:
+            written = monomials(self.tree)
+            if written is not None:
+                return written == terms
+        reference = self.context.reference
+        return self.answer is not None and reference is not None and self.answer - reference == 0
 
     def settle(self, comparison: _Comparison) -> Decision:
         """The values agree (or cannot be compared): SymPy, then more evidence, decide."""
