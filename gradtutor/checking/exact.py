@@ -91,8 +91,13 @@ def _settle(
     size = max(abs(answer), abs(reference))
     difference = abs(answer - reference)
     if difference > 4 * EPS * size + 2 * noise and noise <= 0.1 * difference:
-        # A value within the noise of 0 is 0 (terms that cancel exactly leave ±1e-41 at 40 digits).
-        return Settled("different", _zero_within(answer, noise), _zero_within(reference, noise))
+        # A value within the noise of 0 is 0 (terms that cancel exactly leave ±1e-41 at 40 digits),
+        # but only its own noise: beside an answer of 1e60, a derivative of 1e36 is no noise.
+        return Settled(
+            "different",
+            _zero_within(answer, min(noise, abs(answer - answer_before))),
+            _zero_within(reference, min(noise, abs(reference - reference_before))),
+        )
     if difference <= 4 * EPS * size + 2 * noise and noise <= SETTLED_NOISE * (1.0 + size):
         return Settled("equal", answer, reference)
     return None

@@ -169,6 +169,24 @@ def test_exact_comparison_finds_differences_below_float_noise_of_the_terms() -> 
     assert (settled.agreement, settled.answer, settled.reference) == ("different", None, -1.0)
 
 
+def test_exact_comparison_keeps_a_value_far_below_the_other_one() -> None:
+    # The answer's terms are 1e24 times the derivative's: their noise is not the derivative's.
+    settled = compare_at(parse("1e60*x"), parse("2e36*x"), {"x": 0.8})
+    assert settled.agreement == "different"
+    assert settled.reference == pytest.approx(1.6e36, rel=1e-15)
+    assert settled.answer == pytest.approx(8e59, rel=1e-15)
+
+
+def test_a_counterexample_prints_a_derivative_of_any_magnitude() -> None:
+    exercise = exercise_from_function("1e36*x^2", "x", ["x"])
+    for answer in ("1e60*x", "2e36*x + 1e45*x^3"):
+        result = check_answer(exercise, "x", answer)
+        assert result.verdict == "incorrect" and result.counterexample is not None
+        point, expected = result.counterexample.point, result.counterexample.expected
+        assert expected == pytest.approx(2e36 * point["x"], rel=1e-12)
+        assert f"the derivative is {expected:.6g} but" in result.message
+
+
 # --- hints, caches, timeouts ----------------------------------------------------------------------
 
 
