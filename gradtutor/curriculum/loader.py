@@ -42,8 +42,10 @@ from gradtutor.curriculum.yamlnodes import (
     load_yaml,
 )
 from gradtutor.errors import GradtutorError, ParseError
-from gradtutor.language.expr import variables_of
+from gradtutor.language.declarations import Formula
+from gradtutor.language.expr import Node, substitute, variables_of
 from gradtutor.language.parser import parse
+from gradtutor.language.shapes import SCALAR, Shape, ShapeError, annotate
 
 ENVIRONMENT_VARIABLE = "GRADTUTOR_EXERCISES"
 MAX_PARAMETER = 10**6  # largest |value| of a per-student parameter
@@ -115,6 +117,8 @@ class _ExerciseEntry(BaseModel):
     points: Annotated[_Number, Field(ge=0)] = 1.0
     rules: list[str] = []
     params: dict[_Name, tuple[_Integer, _Integer]] = {}
+    shapes: dict[_Name, list[_Name | Annotated[_Integer, Field(ge=1)]]] = {}
+    where: dict[_Name, _Text] = {}
 
 
 class _SetEntry(BaseModel):
@@ -148,6 +152,8 @@ _EXAMPLES = {
     "points": "points: 1",
     "rules": "rules: [chain, power]",
     "params": "params: {a: [2, 9], n: [3, 6]} (whole numbers, low <= high)",
+    "shapes": "shapes: {X: [n, d], W: [d, k], b: [k]} (a dimension is a name or a whole number)",
+    "where": "where: {z: w*x + b, p: sigmoid(z)} (each may use the ones before it)",
 }
 
 
@@ -201,6 +207,8 @@ def _entry_data(mapping: YamlMapping) -> dict[str, Any]:
             data[name] = [value.text]  # `ask: x` means `ask: [x]`
         elif name == "domain" and isinstance(value, YamlMapping):
             data[name] = {_key_text(k): _plain_numbers(v) for k, v in value.pairs}
+        elif name == "where" and isinstance(value, YamlMapping):
+            data[name] = {_key_text(k): _text_value(v) for k, v in value.pairs}
         else:
             data.setdefault(name, _plain(value))
     return data
@@ -578,8 +586,9 @@ class _ExerciseChecker:
     def build(self) -> Exercise | None:
         variables = self.check_variables()
         params = self.check_params(variables or [])
-        if variables is not None and "function" not in self.bad_keys:
-            variables = self.check_function(variables or None, list(params))
+        shapes = self.check_shapes(variables or [], list(params))
+        if variables is not None and "function" not in self.bad_keys and shapes is not None:
+            variables = self.check_function(variables or None, list(params), shapes)
         ask = self.entry.ask or variables or []
         if self.entry.ask is not None:
             self.check_names("ask", self.entry.ask, variables or None)
@@ -600,7 +609,11 @@ class _ExerciseChecker:
             rules=self.entry.rules,
             source=self.reader.name,
             line=self.node.start.line,
+            shapes={name: list(dims) for name, dims in (shapes or {}).items()},
+            where=dict(self.entry.where),
         )
+        if exercise.declarations.tensor and not self.sound_shapes(exercise):
+            return None
         return self.with_params(exercise, params) if params else exercise
 
     def check_params(self, declared: list[str]) -> dict[str, tuple[int, int]]:
@@ -703,21 +716,100 @@ class _ExerciseChecker:
         names = self.check_names("variables", self.entry.variables, None)
         return names if len(self.reader.problems) == before else None
 
-    def check_function(self, declared: list[str] | None, params: list[str]) -> list[str] | None:
+    def check_shapes(
+        self, declared: list[str], params: list[str]
+    ) -> dict[str, tuple[str | int, ...]] | None:
+        """The declared shapes, or None when they have problems (reported at their place).
+
+        A dimension's name may not also be a variable, a parameter or an intermediate: it stands
+        for a size in formulas. A shape has one or two dimensions (a vector or a matrix).
+        """
+        mapping = self.node.get("shapes")
+        if "shapes" in self.bad_keys:
+            return None
+        if not isinstance(mapping, YamlMapping):
+            return {}
+        before = len(self.reader.problems)
+        taken = dict.fromkeys(declared, "variable")
+        taken.update(dict.fromkeys(params, "parameter"))
+        taken.update(dict.fromkeys(self.entry.where, "intermediate (where)"))
+        taken.update(dict.fromkeys(("e", "pi"), "constant"))
+        for name, dims in self.entry.shapes.items():
+            key, value = mapping.key_node(name), mapping.get(name)
+            at = value.start if value is not None else mapping.start
+            if not 1 <= len(dims) <= 2:
+                self.problem(
+                    at,
+                    f"the shape of '{name}' has {len(dims)} dimensions; a variable is a vector "
+                    "[n] or a matrix [n, d]",
+                    "leave a number out of 'shapes'; tensors of order 3 or more are not "
+                    "part of gradtutor",
+                )
+            items = value.items if isinstance(value, YamlSequence) else []
+            for position, dim in enumerate(dims):
+                if isinstance(dim, int):
+                    continue
+                place = items[position].start if position < len(items) else at
+                if dim in self.entry.shapes or dim in taken:
+                    kind = "variable" if dim in self.entry.shapes else taken[dim]
+                    self.problem(
+                        place,
+                        f"'{dim}' is both a dimension (in the shape of '{name}') and a {kind}",
+                        "a dimension's name stands for a size; give it a name of its own, "
+                        "such as n, d or k",
+                    )
+            if name in params or name in self.entry.where:
+                self.problem(
+                    key.start if key is not None else at,
+                    f"'shapes' gives a shape for '{name}', which is a "
+                    f"{'parameter' if name in params else 'named intermediate'}",
+                    "give shapes for variables only; an intermediate's shape follows from its "
+                    "definition",
+                )
+            elif declared and name not in declared:
+                self.problem(
+                    key.start if key is not None else at,
+                    f"'shapes' gives a shape for '{name}', which is not a variable of this "
+                    f"exercise ({', '.join(declared)})",
+                    "give shapes for the exercise's variables only",
+                )
+        if len(self.reader.problems) != before:
+            return None
+        return {name: tuple(dims) for name, dims in self.entry.shapes.items()}
+
+    def check_function(
+        self,
+        declared: list[str] | None,
+        params: list[str],
+        shapes: dict[str, tuple[str | int, ...]],
+    ) -> list[str] | None:
         scalar = self.node.get("function")
         assert isinstance(scalar, YamlScalar)
+        names_given = None if declared is None else [*declared, *params]
+        known = self.check_where(names_given, shapes)
+        if known is None:
+            return None
         try:
-            tree = parse(scalar.text, None if declared is None else [*declared, *params])
+            tree = self.read(scalar.text, names_given, shapes, known)
         except ParseError as error:
             # Columns count in the scalar's text, which `position` maps into the file.
-            self.problem(
-                scalar.position(error.column - 1),
-                f"the function does not parse: {error.message}",
-                error.hint,
+            what = (
+                "the function's shapes do not conform"
+                if isinstance(error, ShapeError)
+                else "the function does not parse"
             )
+            self.problem(scalar.position(error.column - 1), f"{what}: {error.message}", error.hint)
             return None
         names = variables_of(tree)
         variables = declared if declared is not None else [n for n in names if n not in params]
+        for name in shapes:
+            if declared is None and name not in names:
+                self.problem(
+                    scalar.start,
+                    f"'shapes' gives a shape for '{name}', which is not in the function",
+                    f"use {name} in the function, or declare it in 'variables'",
+                )
+                return None
         for name in params:
             if name not in names:
                 self.problem(
@@ -733,6 +825,88 @@ class _ExerciseChecker:
             )
             return None
         return variables
+
+    def read(
+        self,
+        text: str,
+        names: list[str] | None,
+        shapes: dict[str, tuple[str | int, ...]],
+        known: dict[str, Formula],
+    ) -> Node:
+        """A formula of the exercise with each intermediate replaced by its definition."""
+        dimensions = [d for dims in shapes.values() for d in dims if isinstance(d, str)]
+        visible = None if names is None else [*names, *known]
+        tree = parse(text, visible, dimensions=list(dict.fromkeys(dimensions)) if shapes else None)
+        if shapes:
+            declared = {name: Shape(dims) for name, dims in shapes.items()}
+            declared.update({n: f.shape for n, f in known.items() if not f.shape.is_scalar})
+            tree = annotate(tree, declared).tree
+        if not known:
+            return tree
+        return substitute(tree, {name: formula.expanded for name, formula in known.items()})
+
+    def check_where(
+        self, names: list[str] | None, shapes: dict[str, tuple[str | int, ...]]
+    ) -> dict[str, Formula] | None:
+        """Each intermediate read in order (a definition may use the ones before it)."""
+        mapping = self.node.get("where")
+        if "where" in self.bad_keys:
+            return None
+        if not isinstance(mapping, YamlMapping):
+            return {}
+        known: dict[str, Formula] = {}
+        for name, text in self.entry.where.items():
+            key, value = mapping.key_node(name), mapping.get(name)
+            at = key.start if key is not None else mapping.start
+            if names is not None and name in names:
+                self.problem(
+                    at,
+                    f"'{name}' is both a variable and a named intermediate (where)",
+                    "give the intermediate a name of its own",
+                )
+                return None
+            try:
+                expanded = self.read(text, names, shapes, known)
+                declared = {n: Shape(d) for n, d in shapes.items()}
+                shape = annotate(expanded, declared).shape if shapes else SCALAR
+            except ParseError as error:
+                where = value.position(error.column - 1) if isinstance(value, YamlScalar) else at
+                what = (
+                    f"the shapes in the definition of '{name}' do not conform"
+                    if isinstance(error, ShapeError)
+                    else f"the definition of '{name}' does not parse"
+                )
+                self.problem(where, f"{what}: {error.message}", error.hint)
+                return None
+            known[name] = Formula(expanded, expanded, shape)
+        return known
+
+    def sound_shapes(self, exercise: Exercise) -> bool:
+        """The function is a number or a vector, and a vector's variables are vectors too."""
+        before = len(self.reader.problems)
+        self.check_asked_shapes(exercise)
+        return len(self.reader.problems) == before
+
+    def check_asked_shapes(self, exercise: Exercise) -> None:
+        scalar = self.node.get("function")
+        at = scalar.start if scalar is not None else self.node.start
+        shape = exercise.function_shape
+        if shape.rank > 1:
+            self.problem(
+                at,
+                f"the function is {shape.described()}; gradtutor differentiates a number (a "
+                "loss) or a vector (its Jacobian)",
+                "sum it into a loss, for example sum(G ⊙ Z) with an upstream gradient G",
+            )
+            return
+        for name in exercise.ask:
+            if shape.rank == 1 and exercise.declarations.shape_of(name).rank > 1:
+                self.problem(
+                    at,
+                    f"the function is a vector and '{name}' a matrix: the Jacobian would be a "
+                    "tensor of order 3, which is not part of gradtutor",
+                    "ask for a vector or a number, or make the function a number (sum it)",
+                )
 
     def check_names(self, key: str, names: list[str], allowed: list[str] | None) -> list[str]:
         nodes = self.item_nodes(key)

@@ -16,9 +16,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from gradtutor.errors import GradtutorError
+from gradtutor.language.declarations import Declarations, read_formula
 from gradtutor.language.expr import Node
-from gradtutor.language.parser import parse
 from gradtutor.language.reading import read_function
+from gradtutor.language.shapes import Shape
 
 DEFAULT_INTERVAL = (-3.0, 3.0)
 
@@ -77,11 +78,34 @@ class Exercise(BaseModel):
     prompt_template: str | None = None
     hint_templates: list[str] = []
     variant: dict[str, int] = {}
+    # Vectors and matrices: the dimensions of each non-scalar variable (`X: [n, d]`), and named
+    # intermediates usable in the function, prompts, hints and answers (`z: w*x + b`).
+    shapes: dict[str, list[str | int]] = {}
+    where: dict[str, str] = {}
+
+    @cached_property
+    def declarations(self) -> Declarations:
+        """How formulas of this exercise read: its variables, shapes and intermediates."""
+        return Declarations.of(self.variables, self.shapes, self.where)
 
     @cached_property
     def tree(self) -> Node:
-        """The function as an expression tree (parsed once)."""
-        return parse(self.function, self.variables)
+        """The function as an expression tree of the variables (parsed once)."""
+        return read_formula(self.function, self.declarations).expanded
+
+    @property
+    def function_shape(self) -> Shape:
+        return read_formula(self.function, self.declarations).shape
+
+    def answer_shape(self, wrt: str) -> Shape:
+        """The shape of ∂f/∂wrt: wrt's for a number f; [len f, len wrt] (the Jacobian) for a
+        vector f."""
+        return Shape(self.function_shape.dims + self.declarations.shape_of(wrt).dims)
+
+    def shape_text(self, wrt: str) -> str | None:
+        """`d×k` for a matrix answer, `k` for a vector, None for a number."""
+        shape = self.answer_shape(wrt)
+        return None if shape.is_scalar else shape.short()
 
     @property
     def max_points(self) -> float:
@@ -103,7 +127,14 @@ class Exercise(BaseModel):
             "ask": list(self.ask),
             "rules": list(self.rules),
             "points": self.points,
+            **self.shapes_json(),
         }
+
+    def shapes_json(self) -> dict[str, Any]:
+        """`{"shapes": {W: "d×k"}}`: each asked derivative's shape, for an exercise with shapes."""
+        if not self.declarations.tensor:
+            return {}
+        return {"shapes": {wrt: self.answer_shape(wrt).short() for wrt in self.ask}}
 
     @property
     def place(self) -> str:

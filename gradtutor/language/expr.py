@@ -19,6 +19,7 @@ from typing import Any, Literal
 BinaryOperator = Literal["+", "-", "*", "/", "^"]
 ComparisonOperator = Literal[">", ">=", "<", "<="]
 ConstantName = Literal["e", "pi"]
+ReductionName = Literal["sum", "mean"]
 
 # Canonical function names with the number of arguments each takes (None: two or more).
 FUNCTIONS: dict[str, int | None] = {
@@ -29,6 +30,16 @@ FUNCTIONS: dict[str, int | None] = {
     "sigmoid": 1, "relu": 1, "heaviside": 1,
     "max": None, "min": None,
 }  # fmt: skip
+
+# Functions of vectors and matrices, with their smallest and largest number of arguments. `ones`
+# and `eye` take sizes (a dimension's name or a whole number), the others values.
+TENSOR_FUNCTIONS: dict[str, tuple[int, int]] = {
+    "softmax": (1, 1), "diag": (1, 1), "outer": (2, 2), "tr": (1, 1), "norm": (1, 1),
+    "ones": (1, 2), "eye": (1, 1),
+}  # fmt: skip
+# Spelled as functions, read as operations of the tree: sum and mean (`Reduce`), dot (`MatMul`),
+# transpose (`Transpose`).
+TENSOR_OPERATIONS = frozenset({"sum", "mean", "dot", "transpose"})
 
 # Other spellings a learner may type for the same function.
 FUNCTION_ALIASES: dict[str, str] = {
@@ -71,20 +82,25 @@ class Neg:
 
 @dataclass(frozen=True, slots=True)
 class BinOp:
-    """A binary operation. `implicit` marks a product written without `*` (ignored by equality)."""
+    """A binary operation. `implicit` marks a product written without `*` (juxtaposed, or with
+    `·`), which between two vectors or matrices is their matrix product; `column` is where the
+    operator stands (1-based; 0 when computed). Both are ignored by equality."""
 
     op: BinaryOperator
     left: Node
     right: Node
     implicit: bool = field(default=False, compare=False)
+    column: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """A whitelisted function applied to its arguments; `func` is a key of `FUNCTIONS`."""
+    """A whitelisted function applied to its arguments; `func` is a key of `FUNCTIONS` or of
+    `TENSOR_FUNCTIONS`."""
 
     func: str
     args: tuple[Node, ...]
+    column: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +118,71 @@ class Indicator:
     bracket: bool = field(default=False, compare=False)
 
 
-Node = Num | Var | Const | Neg | BinOp | Call | Indicator
+# --- vectors and matrices -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Dim:
+    """A dimension's name standing for its size: the n of `sum(G, axis=0)/n`."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class MatMul:
+    """The matrix product; `written` is how: `@`, `·`, juxtaposition (``) or `dot`."""
+
+    left: Node
+    right: Node
+    column: int = field(default=0, compare=False)
+    written: str = field(default="@", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Hadamard:
+    """The elementwise product of two vectors or matrices (NumPy's broadcasting); written `⊙`,
+    `.*` or `*`."""
+
+    left: Node
+    right: Node
+    column: int = field(default=0, compare=False)
+    written: str = field(default="⊙", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Transpose:
+    """Aᵀ; `written` is how: `ᵀ`, `^T`, `.T`, `'` or `transpose`."""
+
+    operand: Node
+    column: int = field(default=0, compare=False)
+    written: str = field(default="ᵀ", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Reduce:
+    """`sum(A)` or `mean(A)`, over one axis or all, as NumPy's with `axis=` and `keepdims=`."""
+
+    func: ReductionName
+    operand: Node
+    axis: int | None = None
+    keepdims: bool = False
+    column: int = field(default=0, compare=False)
+
+
+Node = (
+    Num
+    | Var
+    | Const
+    | Neg
+    | BinOp
+    | Call
+    | Indicator
+    | Dim
+    | MatMul
+    | Hadamard
+    | Transpose
+    | Reduce
+)
 
 
 def number(value: int | Fraction) -> Num:
@@ -120,6 +200,10 @@ def children(node: Node) -> tuple[Node, ...]:
             return args
         case Indicator(Compare(_, left, right)):
             return (left, right)
+        case MatMul(left, right) | Hadamard(left, right):
+            return (left, right)
+        case Transpose(operand) | Reduce(_, operand):
+            return (operand,)
     return ()
 
 
@@ -146,13 +230,28 @@ def substitute(node: Node, replacements: Mapping[str, Node]) -> Node:
             return Neg(substitute(operand, replacements))
         case BinOp(op, left, right):
             return BinOp(
-                op, substitute(left, replacements), substitute(right, replacements), node.implicit
-            )
+                op, substitute(left, replacements), substitute(right, replacements), node.implicit,
+                node.column,
+            )  # fmt: skip
         case Call(func, args):
-            return Call(func, tuple(substitute(arg, replacements) for arg in args))
+            return Call(func, tuple(substitute(arg, replacements) for arg in args), node.column)
         case Indicator(Compare(op, left, right)):
             condition = Compare(op, substitute(left, replacements), substitute(right, replacements))
             return Indicator(condition, node.bracket)
+        case MatMul(left, right):
+            return MatMul(
+                substitute(left, replacements), substitute(right, replacements), node.column,
+                node.written,
+            )  # fmt: skip
+        case Hadamard(left, right):
+            return Hadamard(
+                substitute(left, replacements), substitute(right, replacements), node.column,
+                node.written,
+            )  # fmt: skip
+        case Transpose(operand):
+            return Transpose(substitute(operand, replacements), node.column, node.written)
+        case Reduce(func, operand, axis, keepdims):
+            return Reduce(func, substitute(operand, replacements), axis, keepdims, node.column)
     return node
 
 
@@ -180,6 +279,8 @@ def _precedence(node: Node) -> int:
     match node:
         case BinOp(op):
             return _PRECEDENCE[op]
+        case MatMul() | Hadamard():
+            return _PRECEDENCE["*"]
         case Neg():
             return _PRECEDENCE["neg"]
     return _PRECEDENCE["atom"]
@@ -214,6 +315,9 @@ class _Printer:
 
     times = "*"
     minus = "-"
+    matmul_symbol = " @ "
+    hadamard_symbol = " * "
+    transpose_mark = ".T"
 
     def __call__(self, node: Node) -> str:
         return self.show(node)
@@ -236,7 +340,27 @@ class _Printer:
                 return self.call(func, args)
             case Indicator(condition):
                 return self.indicator(condition, node.bracket)
+            case Dim(name):
+                return name
+            case MatMul(left, right):
+                return self.product(self.matmul_symbol, left, right)
+            case Hadamard(left, right):
+                return self.product(self.hadamard_symbol, left, right)
+            case Transpose(operand):
+                return self.wrap(operand, _PRECEDENCE["atom"], strict=False) + self.transpose_mark
+            case Reduce(func, operand, axis, keepdims):
+                options = "" if axis is None else f", axis={axis}"
+                options += ", keepdims=True" if keepdims else ""
+                return f"{func}({self.show(operand)}{options})"
         raise TypeError(f"not an expression node: {node!r}")
+
+    def product(self, symbol: str, left: Node, right: Node) -> str:
+        """A matrix or elementwise product, which binds like `*`."""
+        precedence = _PRECEDENCE["*"]
+        left_text = self.wrap(left, precedence, strict=False)
+        if isinstance(left, BinOp) and left.op == "/":
+            left_text = f"({left_text})"
+        return f"{left_text}{symbol}{self.wrap(right, precedence, strict=True)}"
 
     def wrap(self, node: Node, outer: int, strict: bool) -> str:
         """Show `node`, in parentheses when it binds more loosely than its context."""
@@ -308,6 +432,8 @@ def _without_leading_minus(node: Node) -> Node | None:
 class _PrettyPrinter(_Printer):
     times = "·"
     minus = "−"
+    hadamard_symbol = " ⊙ "
+    transpose_mark = "ᵀ"
 
     def binary(self, op: str, left: Node, right: Node) -> str:
         # `a + −4·y` reads as `a − 4·y`: the same value, shown the way people write it.

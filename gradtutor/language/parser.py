@@ -19,17 +19,27 @@ from gradtutor.language.expr import (
     FUNCTION_ALIASES,
     FUNCTIONS,
     SUPERSCRIPT_DIGITS,
+    TENSOR_FUNCTIONS,
+    TENSOR_OPERATIONS,
+    BinaryOperator,
     BinOp,
     Call,
     Compare,
     ComparisonOperator,
     Const,
+    Dim,
+    Hadamard,
     Indicator,
+    MatMul,
     Neg,
     Node,
     Num,
+    Reduce,
+    ReductionName,
+    Transpose,
     Var,
 )
+from gradtutor.language.shapes import scalar_form
 
 CONSTANTS = ("e", "pi")
 
@@ -52,14 +62,16 @@ DEFAULT_LIMITS = Limits()
 
 _UNICODE_OPERATORS = {
     "−": "-", "–": "-", "·": "*", "⋅": "*", "×": "*", "∗": "*", "÷": "/",
-    "≥": ">=", "≤": "<=",
+    "≥": ">=", "≤": "<=", "⊙": "⊙", "ᵀ": "ᵀ", "∘": "⊙",
 }  # fmt: skip
+# A product written with a dot is, between two vectors or matrices, their matrix product.
+_DOTS = ("·", "⋅")
 _TOKEN = re.compile(
     r"""
     (?P<space>\s+)
   | (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<op>\*\*|>=|<=|[-+*/^()\[\],<>])
+  | (?P<op>\*\*|>=|<=|[-+*/^()\[\],<>@])
   | (?P<sup>[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+)
     """,
     re.VERBOSE | re.ASCII,  # ASCII: full-width digits and letters are refused, not read
@@ -87,6 +99,7 @@ class Token:
     kind: str  # num, name, op, sup, bad (a character outside the language), end
     text: str
     column: int  # 1-based
+    written: str = ""  # the character typed, where `text` is its plain form (`·` for `*`)
 
 
 def _describe_character(char: str) -> str:
@@ -99,7 +112,7 @@ def _bad_character(char: str, column: int) -> ParseError:
     if hint is None and 0xFF01 <= ord(char) <= 0xFF5E:
         hint = "this is a full-width character; switch the keyboard to half-width (ASCII) input"
     if hint is None:
-        hint = "use letters, digits, + - * / ^ ( ) [ ] , and the symbols − · × ÷ ² ³ √ π σ"
+        hint = "use letters, digits, + - * / ^ ( ) [ ] , and the symbols − · × ÷ ² ³ √ π σ @ ⊙ ᵀ"
     return ParseError(f"unexpected character {_describe_character(char)}", column, hint)
 
 
@@ -110,7 +123,7 @@ def tokenize(text: str) -> list[Token]:
         char = text[position]
         column = position + 1
         if char in _UNICODE_OPERATORS:
-            tokens.append(Token("op", _UNICODE_OPERATORS[char], column))
+            tokens.append(Token("op", _UNICODE_OPERATORS[char], column, char))
             position += 1
             continue
         if char in "√πσ":
@@ -168,6 +181,47 @@ def _groups_with_comparison(tokens: list[Token]) -> set[int]:
     return with_comparison
 
 
+def _after_comma_and_name(read: list[Token]) -> bool:
+    """Whether `=` stands where an option of a call does: `, axis=`."""
+    return (
+        len(read) >= 2
+        and read[-1].kind == "name"
+        and (read[-2].kind, read[-2].text)
+        == (
+            "op",
+            ",",
+        )
+    )
+
+
+def _tensor_tokens(tokens: list[Token]) -> list[Token]:
+    """The tokens with the tensor notations read: `.*`, `.T`, `'` and the `=` of `axis=`.
+
+    Only where an exercise declares shapes: in a formula of numbers these characters stay what
+    they were, slips with their own advice.
+    """
+    read: list[Token] = []
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        after = tokens[index + 1] if index + 1 < len(tokens) else token
+        if (
+            token.kind == "bad"
+            and token.text == "."
+            and (after.kind, after.text) in (("op", "*"), ("name", "T"))
+        ):
+            read.append(Token("op", "." + after.text, token.column))
+            index += 2
+            continue
+        if token.kind == "bad" and token.text == "'":
+            token = Token("op", "'", token.column)
+        elif token.kind == "bad" and token.text == "=" and _after_comma_and_name(read):
+            token = Token("op", "=", token.column)
+        read.append(token)
+        index += 1
+    return read
+
+
 # --- names ----------------------------------------------------------------------------------------
 
 
@@ -219,21 +273,36 @@ def _list_names(names: Sequence[str]) -> str:
     return ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
-KNOWN_FUNCTIONS_TEXT = ", ".join(sorted([*FUNCTIONS, *FUNCTION_ALIASES.keys() - {"σ"}]))
+KNOWN_FUNCTIONS_TEXT = ", ".join(
+    sorted([*FUNCTIONS, *FUNCTION_ALIASES.keys() - {"σ"}, *TENSOR_FUNCTIONS, *TENSOR_OPERATIONS])
+)
 
 
 # --- the parser -----------------------------------------------------------------------------------
 
 
 class _Parser:
-    def __init__(self, text: str, variables: Sequence[str] | None, limits: Limits) -> None:
+    def __init__(
+        self,
+        text: str,
+        variables: Sequence[str] | None,
+        limits: Limits,
+        dimensions: Sequence[str] | None = None,
+    ) -> None:
         self.tokens = tokenize(text)
         self.with_comparison = _groups_with_comparison(self.tokens)
         self.index = 0
         self.depth = 0
         self.limits = limits
         self.declared = list(variables) if variables is not None else None
-        self.constants = [c for c in CONSTANTS if self.declared is None or c not in self.declared]
+        # With dimensions (an exercise with shapes), the tensor notations that would be slips in a
+        # scalar formula are read: A', A.T, A^T, .*, and axis=/keepdims= in sum and mean.
+        self.dimensions = list(dimensions) if dimensions is not None else None
+        self.tensors = dimensions is not None
+        if self.tensors:
+            self.tokens = _tensor_tokens(self.tokens)
+        taken = [*(self.declared or []), *(self.dimensions or [])]
+        self.constants = [c for c in CONSTANTS if c not in taken]
 
     # token helpers
 
@@ -290,8 +359,9 @@ class _Parser:
     def expression(self) -> Node:
         node = self.term()
         while self.at("+", "-"):
-            op = self.advance().text
-            node = BinOp("+" if op == "+" else "-", node, self.term())
+            token = self.advance()
+            op: BinaryOperator = "+" if token.text == "+" else "-"
+            node = BinOp(op, node, self.term(), column=token.column)
         return node
 
     # term := unary (("*" | "/") unary | implicit factor)*
@@ -299,12 +369,22 @@ class _Parser:
     def term(self) -> Node:
         node = self.unary()
         while True:
-            if self.at("*"):
-                self.advance()
-                node = BinOp("*", node, self.unary())
+            if self.at(".*"):  # MATLAB's and Octave's elementwise product
+                token = self.advance()
+                node = Hadamard(node, self.unary(), token.column, ".*")
+            elif self.at("*"):
+                token = self.advance()
+                dot = token.written in _DOTS
+                node = BinOp("*", node, self.unary(), implicit=dot, column=token.column)
             elif self.at("/"):
-                self.advance()
-                node = BinOp("/", node, self.unary())
+                token = self.advance()
+                node = BinOp("/", node, self.unary(), column=token.column)
+            elif self.at("@"):
+                token = self.advance()
+                node = MatMul(node, self.unary(), token.column, "@")
+            elif self.at("⊙"):
+                token = self.advance()
+                node = Hadamard(node, self.unary(), token.column, "⊙")
             elif self.starts_factor():
                 if self.current.kind == "num" and self.previous_is_number():
                     raise ParseError(
@@ -312,7 +392,8 @@ class _Parser:
                         self.current.column,
                         "write * between them, or join them into one number",
                     )
-                node = BinOp("*", node, self.power(), implicit=True)
+                column = self.current.column
+                node = BinOp("*", node, self.power(), implicit=True, column=column)
             else:
                 return node
 
@@ -340,22 +421,41 @@ class _Parser:
         base = self.postfix()
         if self.at("^", "**"):
             caret = self.advance()
+            if self.transpose_exponent():
+                self.advance()
+                return self.postfixes(Transpose(base, caret.column, "^T"))
             if self.current.kind == "end":
                 raise ParseError("a power needs an exponent", self.current.column, "write x^2")
             self.enter()
             exponent = self.unary()
             self.depth -= 1
-            return self.bounded_power(BinOp("^", base, exponent), caret.column)
+            return self.bounded_power(BinOp("^", base, exponent, column=caret.column), caret.column)
         return base
 
-    # postfix := primary superscript*
+    def transpose_exponent(self) -> bool:
+        """`A^T`: with shapes, a T after a caret that is no variable is the transpose."""
+        token = self.current
+        taken = [*(self.declared or []), *(self.dimensions or [])]
+        return self.tensors and token.kind == "name" and token.text == "T" and "T" not in taken
+
+    # postfix := primary (superscript | "ᵀ" | "'" | ".T")*
 
     def postfix(self) -> Node:
-        node = self.primary()
-        while self.current.kind == "sup":
-            token = self.advance()
-            node = self.bounded_power(BinOp("^", node, self.superscript_value(token)), token.column)
-        return node
+        return self.postfixes(self.primary())
+
+    def postfixes(self, node: Node) -> Node:
+        while True:
+            if self.at("'", ".T"):
+                token = self.advance()
+                node = Transpose(node, token.column, token.text)
+            elif self.current.kind == "sup":
+                token = self.advance()
+                power = BinOp("^", node, self.superscript_value(token), column=token.column)
+                node = self.bounded_power(power, token.column)
+            elif self.at("ᵀ"):
+                node = Transpose(node, self.advance().column, "ᵀ")
+            else:
+                return node
 
     def bounded_power(self, node: BinOp, column: int) -> BinOp:
         """Refuse powers that would make SymPy compute enormous numbers (`9^9^9^9`)."""
@@ -511,6 +611,11 @@ class _Parser:
         function = FUNCTION_ALIASES.get(name, name)
         if self.declared is not None and name in self.declared:
             return Var(name)
+        if self.dimensions is not None and name in self.dimensions:
+            return Dim(name)
+        tensor = name.lower()
+        if self.at("(") and (tensor in TENSOR_FUNCTIONS or tensor in TENSOR_OPERATIONS):
+            return self.tensor_call(tensor, token)
         if function not in FUNCTIONS and self.at("("):
             # SymPy's spellings, Heaviside(x), Max(x, y), Abs(x): a function in any case.
             function = FUNCTION_ALIASES.get(name.lower(), name.lower())
@@ -535,7 +640,8 @@ class _Parser:
 
     def split_declared(self, token: Token) -> Node:
         assert self.declared is not None
-        readings = _split_name(token.text, [*self.declared, *self.constants])
+        pieces = [*self.declared, *(self.dimensions or []), *self.constants]
+        readings = _split_name(token.text, pieces)
         if len(readings) == 1:
             # Read `x0w0` as if typed `x0 w0`: the pieces go back into the stream as names, so
             # that a power binds to the last one only (`xy^2` is x·y²).
@@ -558,6 +664,8 @@ class _Parser:
             raise self.unknown_function(token)
         self.refuse_function_prefix(token)
         known = f"the variables here are {_list_names(self.declared) or 'none'}"
+        if self.dimensions:
+            known += f", the dimensions {_list_names(self.dimensions)}"
         glued = _digits_split(token.text, [*self.declared, *self.constants])
         suggestion = _did_you_mean(token.text, [*self.declared, *self.constants])
         if glued:
@@ -583,7 +691,8 @@ class _Parser:
         )
 
     def unknown_function(self, token: Token) -> ParseError:
-        suggestion = _did_you_mean(token.text, [*FUNCTIONS, *FUNCTION_ALIASES])
+        everything = [*FUNCTIONS, *FUNCTION_ALIASES, *TENSOR_FUNCTIONS, *TENSOR_OPERATIONS]
+        suggestion = _did_you_mean(token.text, everything)
         known = f"known functions: {KNOWN_FUNCTIONS_TEXT}"
         hint = f"did you mean {suggestion}? {known}" if suggestion else known
         base = re.fullmatch(r"(?:log|ln)_?(\d+)", token.text)
@@ -615,7 +724,90 @@ class _Parser:
         self.expect(")", f"close the '(' of {token.text} opened at column {opening.column}")
         self.depth -= 1
         self.check_arity(function, token, len(args))
-        return Call(function, tuple(args))
+        return Call(function, tuple(args), token.column)
+
+    def tensor_call(self, function: str, token: Token) -> Node:
+        """sum, mean, dot, transpose, softmax, diag, outer, tr, norm, ones, eye."""
+        opening = self.advance()
+        self.enter()
+        args = [self.expression()]
+        options: dict[str, int | bool] = {}
+        while self.at(","):
+            self.advance()
+            keyword = self.keyword(function)
+            if keyword is not None:
+                options[keyword] = self.option_value(keyword)
+            elif options:
+                raise ParseError(
+                    "a value cannot follow axis= or keepdims=",
+                    self.current.column,
+                    f"write {function}(A, axis=0)",
+                )
+            else:
+                args.append(self.expression())
+        self.expect(")", f"close the '(' of {token.text} opened at column {opening.column}")
+        self.depth -= 1
+        if function in ("sum", "mean"):
+            self.check_count(function, token, len(args), 1, 1)
+            axis = options.get("axis")
+            keepdims = bool(options.get("keepdims", False))
+            reduction: ReductionName = "sum" if function == "sum" else "mean"
+            where = None if axis is None else int(axis)
+            return Reduce(reduction, args[0], where, keepdims, token.column)
+        if function == "dot":
+            self.check_count(function, token, len(args), 2, 2)
+            return MatMul(args[0], args[1], token.column, "dot")
+        if function == "transpose":
+            self.check_count(function, token, len(args), 1, 1)
+            return Transpose(args[0], token.column, "transpose")
+        self.check_count(function, token, len(args), *TENSOR_FUNCTIONS[function])
+        return Call(function, tuple(args), token.column)
+
+    def keyword(self, function: str) -> str | None:
+        """`axis` or `keepdims` before `=`, in sum and mean; None when no keyword is there."""
+        token = self.current
+        after = self.tokens[self.index + 1]
+        if token.kind != "name" or (after.kind, after.text) != ("op", "="):
+            return None
+        if function not in ("sum", "mean") or token.text not in ("axis", "keepdims"):
+            raise ParseError(
+                f"{function} takes no option '{token.text}'",
+                token.column,
+                "sum and mean take axis= and keepdims=, as in sum(A, axis=0, keepdims=True)",
+            )
+        self.index += 2
+        return token.text
+
+    def option_value(self, keyword: str) -> int | bool:
+        token = self.current
+        if keyword == "keepdims":
+            if token.kind == "name" and token.text.lower() in ("true", "false"):
+                self.advance()
+                return token.text.lower() == "true"
+            raise ParseError("keepdims is True or False", token.column, "write keepdims=True")
+        negative = self.at("-")
+        if negative:
+            self.advance()
+        token = self.current
+        if token.kind != "num" or not token.text.isdigit() or len(token.text) > 2:
+            raise ParseError(
+                "axis is a whole number: 0 for down the columns, 1 along each row",
+                token.column,
+                "write axis=0 or axis=1",
+            )
+        self.advance()
+        return -int(token.text) if negative else int(token.text)
+
+    def check_count(self, function: str, token: Token, count: int, low: int, high: int) -> None:
+        if low <= count <= high:
+            return
+        wanted = f"{low}" if low == high else f"{low} or {high}"
+        noun = "argument" if high == 1 else "arguments"
+        raise ParseError(
+            f"{token.text} takes {wanted} {noun}, not {count}",
+            token.column,
+            f"write {_TENSOR_EXAMPLES.get(function, function + '(A)')}",
+        )
 
     def check_arity(self, function: str, token: Token, count: int) -> None:
         arity = FUNCTIONS[function]
@@ -631,6 +823,13 @@ class _Parser:
                 token.column,
                 f"write {token.text}(x)",
             )
+
+
+_TENSOR_EXAMPLES = {
+    "sum": "sum(A) or sum(A, axis=0)", "mean": "mean(A) or mean(A, axis=0)",
+    "dot": "dot(A, B)", "transpose": "transpose(A)", "outer": "outer(x, y)",
+    "ones": "ones(n) or ones(n, k)", "eye": "eye(n)",
+}  # fmt: skip
 
 
 # --- limits on constant arithmetic ----------------------------------------------------------------
@@ -663,9 +862,20 @@ def _constant_value(node: Node) -> float | None:
 
 
 def parse(
-    text: str, variables: Sequence[str] | None = None, limits: Limits = DEFAULT_LIMITS
+    text: str,
+    variables: Sequence[str] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    *,
+    dimensions: Sequence[str] | None = None,
 ) -> Node:
-    """Read one formula. `variables`, when given, are the only names that are variables."""
+    """Read one formula. `variables`, when given, are the only names that are variables.
+
+    `dimensions`, given for an exercise with shapes, are the names of its sizes (a Dim in the
+    tree) and turn on the tensor notations (`A'`, `A.T`, `A^T`, `.*`, `axis=`); the tree is then
+    as written, its products unsettled until `gradtutor.language.shapes.annotate`. Without them,
+    a formula of numbers is returned with any tensor operation written on numbers read as what it
+    is on numbers (`sum(x)` is x); a formula that needs a vector is refused.
+    """
     if len(text) > limits.max_length:
         raise ParseError(
             f"the formula is longer than {limits.max_length} characters",
@@ -680,4 +890,5 @@ def parse(
                     1,
                     "a variable name is letters, digits and _, starting with a letter",
                 )
-    return _Parser(text, variables, limits).parse()
+    tree = _Parser(text, variables, limits, dimensions).parse()
+    return tree if dimensions is not None else scalar_form(tree)
