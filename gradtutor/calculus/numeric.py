@@ -101,6 +101,10 @@ _NUMPY_FUNCTIONS: dict[str, Callable[[Array], Array]] = {
     "heaviside": lambda x: np.where(x > 0, 1.0, 0.0),
 }
 
+# For the tensor evaluator (`gradtutor.calculus.tensor`), which applies them entry by entry.
+NUMPY_FUNCTIONS = _NUMPY_FUNCTIONS
+only_where = _only_where
+
 _COMPARE: dict[str, Callable[[Array, Array], Mask]] = {
     ">": np.greater,
     ">=": np.greater_equal,

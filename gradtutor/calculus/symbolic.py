@@ -62,6 +62,10 @@ _RELATIONS = {
 }  # fmt: skip
 
 
+# For the tensor evaluator (`calculus.tensor_symbolic`), which applies them entry by entry.
+SYMPY_FUNCTIONS = _SYMPY_FUNCTIONS
+
+
 def to_sympy(node: Node) -> sympy.Expr:
     """The evaluated SymPy form of a tree (SymPy's automatic simplification applies).
 

@@ -32,8 +32,8 @@ from gradtutor.checking.report import (
     Submission,
 )
 from gradtutor.errors import GradtutorError, ParseError
+from gradtutor.language.declarations import Formula, read_formula
 from gradtutor.language.expr import Node, to_pretty
-from gradtutor.language.parser import parse
 from gradtutor.language.reading import read_function
 
 if TYPE_CHECKING:  # answers files (and YAML) are read only when there are some
@@ -114,7 +114,7 @@ def _check_text(spec: ExerciseSpec, wrt: str, answer: str, seed: int, timeout: f
         exercise_set=spec.exercise_set,
     )
     try:
-        tree = parse(answer, spec.variables)
+        formula = read_formula(answer, spec.declarations)
     except ParseError as error:
         message = f"The answer could not be read: {error.message} (column {error.column})."
         if error.hint:
@@ -123,13 +123,16 @@ def _check_text(spec: ExerciseSpec, wrt: str, answer: str, seed: int, timeout: f
             result, verdict="invalid", message=message, error_column=error.column,
             seconds=time.perf_counter() - started,
         )  # fmt: skip
+    if spec.declarations.tensor:
+        return _check_matrix(result, spec, wrt, formula, seed, timeout)
+    tree = formula.expanded
     context = context_for(spec, wrt, seed, timeout)
     decision = decide(context, tree, timeout)
     return replace(
         result,
         verdict=decision.verdict,
         points=result.max_points if decision.verdict == "correct" else 0.0,
-        read_as=to_pretty(tree),
+        read_as=to_pretty(formula.tree),
         symbolic=decision.symbolic,
         numeric=decision.numeric,
         message=decision.message,
@@ -140,9 +143,35 @@ def _check_text(spec: ExerciseSpec, wrt: str, answer: str, seed: int, timeout: f
     )
 
 
-def clear_caches() -> None:
-    from gradtutor.checking import context, decision, symbolic_check
+def _check_matrix(
+    result: Result, spec: ExerciseSpec, wrt: str, formula: Formula, seed: int, timeout: float
+) -> Result:
+    """A vector or matrix answer, entry by entry (`checking.matrix_check`)."""
+    from gradtutor.checking.matrix_check import decide_matrix
+    from gradtutor.checking.matrix_context import matrix_context
 
+    started = time.perf_counter()
+    context = matrix_context(spec, wrt, seed)
+    decision = decide_matrix(context, formula, timeout)
+    return replace(
+        result,
+        verdict=decision.verdict,
+        points=result.max_points if decision.verdict == "correct" else 0.0,
+        read_as=to_pretty(formula.tree),
+        symbolic=decision.symbolic,
+        numeric=decision.numeric,
+        message=decision.message,
+        diagnosis=decision.diagnosis,
+        counterexample=decision.counterexample,
+        shape=None if context.expected.is_scalar else context.expected.short(),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def clear_caches() -> None:
+    from gradtutor.checking import context, decision, matrix_context, symbolic_check
+
+    matrix_context.clear_caches()
     decision.clear_cache()
     _results.clear()
     context.clear_caches()

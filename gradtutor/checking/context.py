@@ -40,6 +40,7 @@ from gradtutor.calculus.symbolic import (
 )
 from gradtutor.checking.symbolic_check import derivative, kink_loci
 from gradtutor.errors import GradtutorError
+from gradtutor.language.declarations import Declarations
 from gradtutor.language.expr import (
     BinOp,
     Call,
@@ -88,6 +89,9 @@ class ExerciseSpec:
     exercise_set: str | None = None
     tree: Node | None = field(default=None, compare=False)
     points: float = field(default=1.0, compare=False)  # per partial derivative asked
+    # The dimensions of each non-scalar variable, and the named intermediates (`where`).
+    shapes: tuple[tuple[str, tuple[str | int, ...]], ...] = ()
+    where: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def of(cls, exercise: Any) -> ExerciseSpec:
@@ -106,7 +110,17 @@ class ExerciseSpec:
             exercise_set=getattr(exercise, "set", None) or None,
             tree=exercise.tree,
             points=float(exercise.points),
+            shapes=tuple(
+                (name, tuple(dims))
+                for name, dims in (getattr(exercise, "shapes", None) or {}).items()
+            ),
+            where=tuple((getattr(exercise, "where", None) or {}).items()),
         )
+
+    @cached_property
+    def declarations(self) -> Declarations:
+        """The names an answer may use, and how they read (shapes, intermediates)."""
+        return Declarations(self.variables, self.shapes, self.where)
 
     @property
     def domain_map(self) -> dict[str, tuple[float, float]]:
@@ -275,9 +289,9 @@ def _function_of(
 
 
 def _parse(spec: ExerciseSpec) -> Node:
-    from gradtutor.language.parser import parse
+    from gradtutor.language.declarations import read_formula
 
-    return parse(spec.function, spec.variables)
+    return read_formula(spec.function, spec.declarations).expanded
 
 
 def _derivative(

@@ -39,18 +39,29 @@ class NumericCheck:
 
 @dataclass(frozen=True)
 class Counterexample:
-    """A point where the answer is wrong; `got` is None where the answer is undefined."""
+    """A point where the answer is wrong; `got` is None where the answer is undefined.
+
+    For a vector or matrix answer, `entry` is the index of the entry that is wrong and `sizes`
+    the size of each dimension it was tried at (the random tensors themselves are not kept).
+    """
 
     point: dict[str, float]
     expected: float | None
     got: float | None
+    entry: tuple[int, ...] | None = None
+    sizes: dict[str, int] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "point": {name: _finite(value) for name, value in self.point.items()},
             "expected": _finite(self.expected),
             "got": _finite(self.got),
         }
+        if self.entry is not None:
+            data["entry"] = list(self.entry)
+        if self.sizes is not None:
+            data["sizes"] = dict(self.sizes)
+        return data
 
 
 @dataclass(frozen=True)
@@ -93,6 +104,7 @@ class Result:
     reference: str | None = None
     seconds: float | None = None
     variant: dict[str, int] | None = None  # the student's parameter values (issue 7)
+    shape: str | None = None  # the asked variable's derivative's shape (`d×k`), when not a number
 
     def to_json(self, reveal: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -114,6 +126,8 @@ class Result:
         }
         if self.variant:
             data["variant"] = dict(self.variant)
+        if self.shape is not None:
+            data["shape"] = self.shape
         if reveal:
             data["reference"] = self.reference
         return data

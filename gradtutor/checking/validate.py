@@ -68,6 +68,9 @@ def validate_paths(
     for read in loaded.sets:
         for exercise in read.set.exercises:
             node = read.nodes[exercise.id]
+            if exercise.declarations.tensor:
+                problems.extend(_matrix_problems(exercise, node, read.file, seed))
+                continue
             found = list(_numeric_problems(exercise, node, read.file, seed, samples))
             problems.extend(found)
             if not found:
@@ -131,6 +134,26 @@ def _numeric_problems(
         return
     for wrt in exercise.ask:
         message = _derivative_disagreement(exercise, wrt, points, defined)
+        if message is not None:
+            yield Problem(
+                str(file),
+                at.line,
+                at.column,
+                f"exercise '{exercise.id}': {message}",
+                "keep 'domain' inside the region where the function is defined and smooth",
+            )
+
+
+def _matrix_problems(
+    exercise: Exercise, node: YamlMapping, file: Path, seed: int
+) -> Iterator[Problem]:
+    """An exercise with shapes, checked as its answers will be (`checking.matrix_check`)."""
+    from gradtutor.checking.context import ExerciseSpec
+    from gradtutor.checking.matrix_context import matrix_context
+
+    at = (node.key_node("domain") or node.get("function") or node).start
+    for wrt in exercise.ask:
+        message = matrix_context(ExerciseSpec.of(exercise), wrt, seed).self_check()
         if message is not None:
             yield Problem(
                 str(file),
