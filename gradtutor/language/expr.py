@@ -398,7 +398,8 @@ class _Printer:
 
     def power(self, base: Node, exponent: Node) -> str:
         base_text = self.wrap(base, _PRECEDENCE["^"], strict=True)
-        exponent_text = self.wrap(exponent, _PRECEDENCE["^"], strict=False)
+        # A power in the exponent is bracketed: 2^(x²), not 2^x², which reads two ways.
+        exponent_text = self.wrap(exponent, _PRECEDENCE["^"], strict=True)
         return f"{base_text}^{exponent_text}"
 
     def call(self, func: str, args: tuple[Node, ...]) -> str:

@@ -289,6 +289,7 @@ class _Parser:
         limits: Limits,
         dimensions: Sequence[str] | None = None,
     ) -> None:
+        self.text = text
         self.tokens = tokenize(text)
         self.with_comparison = _groups_with_comparison(self.tokens)
         self.index = 0
@@ -346,6 +347,7 @@ class _Parser:
     def parse(self) -> Node:
         if self.current.kind == "end":
             raise ParseError("the formula is empty", 1, "type an expression such as 2*x")
+        self.refuse_derivative_notation()
         node = self.expression()
         if self.current.kind != "end":
             token = self.current
@@ -355,6 +357,30 @@ class _Parser:
                 f"unexpected '{token.text}'", token.column, "check the operators around it"
             )
         return node
+
+    def refuse_derivative_notation(self) -> None:
+        """`d/dx x^2` or `df/dx 2x`: the operator written out, which would read as a product of
+        variables d, dx and x. Only the derivative itself is typed (`∂` has its own message)."""
+        if len(self.tokens) < 4:  # three tokens and the end
+            return
+        first, slash, second = self.tokens[0], self.tokens[1], self.tokens[2]
+        if not (first.kind == "name" and slash.text == "/" and second.kind == "name"):
+            return
+        top, bottom = first.text, second.text
+        if not (top.startswith("d") and bottom.startswith("d") and len(bottom) > 1):
+            return
+        declared = self.declared
+        if declared is not None and (
+            top in declared or bottom in declared or bottom[1:] not in declared
+        ):
+            return  # a quotient of declared names, such as dy/dx with variables dy and dx
+        notation = f"{top}/{bottom}"
+        written = f"{notation} x^2" if top == "d" else f"{notation} = 2*x"
+        raise ParseError(
+            f"'{notation}' is derivative notation, not part of a formula",
+            first.column,
+            f"type only the derivative's formula, for example 2*x rather than {written}",
+        )
 
     def expression(self) -> Node:
         node = self.term()
@@ -708,10 +734,13 @@ class _Parser:
                 f"write {token.text}(x)^2, not {token.text}^2 x",
             )
         if not self.at("("):
+            argument = self.argument_text()
             raise ParseError(
                 f"{token.text} needs its argument in parentheses",
                 self.current.column,
-                f"write {token.text}(x)",
+                f"write {token.text}({argument})"
+                if argument
+                else f"put its argument in parentheses, as in {token.text}(x)",
             )
         opening = self.advance()
         self.enter()
@@ -808,6 +837,24 @@ class _Parser:
             token.column,
             f"write {_TENSOR_EXAMPLES.get(function, function + '(A)')}",
         )
+
+    def argument_text(self) -> str | None:
+        """What follows a function name written without parentheses, as typed: `x^2` in
+        `cos x^2 * 2x`, `2x` in `sin 2x` (a signed run of implicit factors, as people read
+        it), so that the hint suggests the argument actually there. None when it cannot be read.
+        """
+        start, tokens, depth = self.index, list(self.tokens), self.depth
+        try:
+            self.unary()
+            while self.starts_factor():
+                self.power()
+            end = self.current.column
+        except ParseError:
+            return None
+        finally:
+            self.index, self.tokens, self.depth = start, tokens, depth
+        text = self.text[self.tokens[start].column - 1 : end - 1].strip()
+        return text or None
 
     def check_arity(self, function: str, token: Token, count: int) -> None:
         arity = FUNCTIONS[function]

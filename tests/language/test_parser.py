@@ -51,7 +51,9 @@ READINGS = [
     ("E^x + 2E", XY, "e^x + 2*e"),  # SymPy's e, where variables are declared
     ("E*x", None, "E*x"),  # without declared variables, E may be a variable
     ("E*x", ["E", "x"], "E*x"),
-    ("x^y^2", XY, "x^y^2"),
+    ("x^y^2", XY, "x^(y^2)"),  # the grouping shown: x^y^2 reads two ways
+    ("dy/dx", ["dy", "dx"], "dy/dx"),  # declared names: a quotient, not derivative notation
+    ("d/dx", ["d", "x"], "(d/d)*x"),  # declared d and x: read as written, d/d·x
     ("(x^y)^2", XY, "(x^y)^2"),
     ("-x^2", XY, "-x^2"),
     ("(-x)^2", XY, "(-x)^2"),
@@ -200,7 +202,14 @@ ERRORS = [
     ("x\\", ["x"], 2, "unexpected character '\\'", None),
     ("x\0", ["x"], 2, "U+0000", None),
     ("ｘ + 1", None, 1, "U+FF58", "full-width"),
-    ("df/dx = 2x", None, 7, "'='", "right-hand side"),
+    ("df/dx = 2x", None, 1, "derivative notation", "only the derivative's formula"),
+    ("d/dx x^2", None, 1, "'d/dx' is derivative notation", "2*x rather than d/dx x^2"),
+    ("d/dx x^2", XY, 1, "derivative notation", None),
+    ("x = 2y", XY, 3, "'='", "right-hand side"),
+    ("cos x^2 * 2x", XY, 5, "cos needs its argument in parentheses", "write cos(x^2)"),
+    ("sin 2x y", XY, 5, "parentheses", "write sin(2x y)"),
+    ("exp -x", XY, 5, "parentheses", "write exp(-x)"),
+    ("sin cos(x)", XY, 5, "parentheses", "write sin(cos(x))"),
     ("x.y", None, 2, "'.'", None),
     ("x!", None, 2, "'!'", None),
     ("x2", XY, 1, "unknown variable 'x2'", "x*2"),
