@@ -7,7 +7,8 @@ contribution per path, and its gradient is their sum. Sums and products are sing
 the chapter draws the neuron: z = x0·w0 + x1·w1 + x2·w2 + b, then relu(z).
 
 Values are SymPy numbers (exact rationals where the arithmetic allows), so the table prints −3
-rather than −2.9999999999999996. The derivative of relu at 0 is 0, as in the book's code; a point
+rather than −2.9999999999999996. The derivative of relu at 0 is 0, as in the code of Neural
+Networks from Scratch in Python (chapter 9); a point
 on any other kink uses the same strict-indicator convention, and the result says so.
 """
 
@@ -46,7 +47,8 @@ _NAMES = ("z", "u", "v", "p", "q", "r", "s", "t", "g", "h", "k", "m", "n")
 
 
 RELU_CONVENTION = (
-    "relu′(z) = 1(z > 0): 1 where z > 0, 0 where z < 0, and 0 at z = 0, as in the book's code."
+    "relu′(z) = 1(z > 0): 1 where z > 0, 0 where z < 0, and 0 at z = 0, as in the code of Neural "
+    "Networks from Scratch in Python (chapter 9)."
 )
 
 
@@ -89,6 +91,7 @@ class Backprop:
     rows: list[Row]
     gradients: list[InputGradient]
     notes: list[str] = field(default_factory=list)
+    name: str = "f"  # what the function is called: the output node, ∂L/∂x for L
 
     @property
     def output(self) -> Value:
@@ -222,14 +225,17 @@ class _Visit:
     upstream: Value | None
 
 
-def backpropagate(tree: Node, point: dict[str, Value]) -> Backprop:
-    """The forward values and backward gradients of every node of `tree` at `point`."""
+def backpropagate(tree: Node, point: dict[str, Value], name: str = "f") -> Backprop:
+    """The forward values and backward gradients of every node of `tree` (the function called
+    `name`, which names the output node) at `point`."""
     variables = variables_of(tree)
     substitution = {symbol(name): point[name] for name in variables}
-    names = (n for n in (*_NAMES, *(f"z{i}" for i in range(1, 1000))) if n not in variables)
+    names = (
+        n for n in (*_NAMES, *(f"z{i}" for i in range(1, 1000))) if n not in [*variables, name]
+    )
     rows: list[Row] = []
     notes: list[str] = []
-    queue = [_Visit(tree, "f", None, None, None, None)]
+    queue = [_Visit(tree, name, None, None, None, None)]
     while queue:
         visit = queue.pop(0)
         value = _value(visit.node, substitution)
@@ -258,7 +264,9 @@ def backpropagate(tree: Node, point: dict[str, Value]) -> Backprop:
             queue.append(_Visit(operand, labels[id(operand)], visit.name, named, local, gradient))
     if any(isinstance(n, Call) and n.func == "relu" for n in walk(tree)):
         notes.insert(0, RELU_CONVENTION)
-    return Backprop(tree, dict(point), rows, _input_gradients(rows, variables), notes)
+    # A variable the function does not mention (5 by x) has gradient 0: no path reaches it.
+    inputs = [*variables, *(name for name in point if name not in variables)]
+    return Backprop(tree, dict(point), rows, _input_gradients(rows, inputs), notes, name)
 
 
 def _value(node: Node, substitution: dict[Any, Value]) -> Value:
@@ -307,7 +315,8 @@ def _kink_note(node: Node, operation: _Operation, substitution: dict[Any, Value]
     if operation.name == "relu":
         return [
             f"{to_pretty(node)}: the input is exactly 0, where relu has no derivative; "
-            "gradtutor takes relu′(0) = 0, as the book's code does."
+            "gradtutor takes relu′(0) = 0, as the code of Neural Networks from Scratch in Python "
+            "(chapter 9) does."
         ]
     return [
         f"{to_pretty(node)}: this point is on a kink, where the derivative does not exist; "

@@ -38,7 +38,7 @@ RULES: dict[str, str] = {
     "abs": "∂|u| = sign(u), undefined at 0",
     "max": "the slope of the larger argument: 1(u > v)·∂u + 1(v > u)·∂v; one of them at a tie",
     "min": "the slope of the smaller argument: 1(u < v)·∂u + 1(v < u)·∂v; one of them at a tie",
-    "relu": "relu′(u) = 1(u > 0), taken as 0 at u = 0 as in the book's code",
+    "relu": "relu′(u) = 1(u > 0), taken as 0 at u = 0 (as in Neural Networks from Scratch)",
     "indicator": "a step is flat on each side of its jump: derivative 0 away from the boundary",
     "general-power": "u^v = e^(v·ln u): ∂(u^v) = u^v·(∂v·ln u + v·∂u/u)",
     "simplify": "rewrite the result in a simpler equal form",
@@ -55,29 +55,35 @@ EXPLAIN = {
     "negation": "A minus sign is the constant factor −1: ∂(−u) = −∂u.",
     "constant-multiple": "{c} is a constant factor here: it stays and multiplies the derivative of "
     "the rest, ∂(c·u) = c·∂u.",
-    "held-factor": "{names} {does} not change when {x} does, so {term} is held constant, a "
-    "constant {role} here: its derivative is 0.",
+    "held-multiple": "{names} {does} not change when {x} does, so {c} is held constant: a "
+    "constant factor, which stays and multiplies the derivative of the rest, ∂(c·u) = c·∂u.",
     "constant-divisor": "{c} is a constant divisor here: ∂(u/c) = ∂u/c.",
+    "held-divisor": "{names} {does} not change when {x} does, so {c} is held constant: a "
+    "constant divisor, ∂(u/c) = ∂u/c.",
     "sum": "The derivative of a sum is the sum of the derivatives of its terms, each with its "
     "sign.",
     "product": "Product rule: differentiate one factor at a time, keeping the others, and add the "
     "results: ∂(u·v) = ∂u·v + u·∂v.",
     "quotient": "Quotient rule: ∂(u/v) = (∂u·v − u·∂v)/v².",
     "power": "Power rule: bring the exponent down and lower it by one, ∂uⁿ = n·uⁿ⁻¹.",
-    "chain": "Chain rule: let {u} = {inner}; differentiate the outer function with respect to "
-    "{u}, put {inner} back, and multiply by the inner derivative ∂{u}/∂{x}.",
+    "chain": "Chain rule: let {u} = {inner}; the derivative is the outer slope {slope}, with {u} = "
+    "{inner} put back, times the inner derivative ∂{u}/∂{x}.",
     "exp-base-e": "The exponential is its own derivative: ∂eᵘ/∂u = eᵘ.",
     "exp-base-a": "{a}ᵘ = e^(u·ln {a}), so its derivative is {a}ᵘ·ln {a}.",
     "general-power": "Both base and exponent change: write u^v = e^(v·ln u) and differentiate "
     "(logarithmic differentiation): ∂(u^v) = u^v·(∂v·ln u + v·∂u/u).",
-    "max": "max follows its largest argument: ∂max(u, v) = 1(u > v)·∂u + 1(v > u)·∂v. Tie "
-    "convention: it follows exactly one argument, one without {x} if any, else the first written "
-    "(1(u ≥ v)·∂u when both contain {x}). So where arguments stay equal it has their common slope; "
-    "where they cross there is no derivative.",
-    "min": "min follows its smallest argument: ∂min(u, v) = 1(u < v)·∂u + 1(v < u)·∂v. Tie "
-    "convention: it follows exactly one argument, one without {x} if any, else the first written "
-    "(1(u ≤ v)·∂u when both contain {x}). So where arguments stay equal it has their common slope; "
-    "where they cross there is no derivative.",
+    "max": "max follows its largest argument: ∂max(u, v) = 1(u > v)·∂u + 1(v > u)·∂v.",
+    "min": "min follows its smallest argument: ∂min(u, v) = 1(u < v)·∂u + 1(v < u)·∂v.",
+    # At a tie (u = v) exactly one argument is followed (`extreme_derivative`): one that is
+    # constant here if there is one, else the first written.
+    "tie-constant": "Where u = v there is a corner and no derivative; gradtutor then takes the "
+    "slope of the argument that is constant here, 0.",
+    "max-tie-first": "Where u = v, gradtutor takes the slope of the first argument, 1(u ≥ v)·∂u: "
+    "where the arguments stay equal they share that slope, and where they cross there is a corner "
+    "and no derivative.",
+    "min-tie-first": "Where u = v, gradtutor takes the slope of the first argument, 1(u ≤ v)·∂u: "
+    "where the arguments stay equal they share that slope, and where they cross there is a corner "
+    "and no derivative.",
     "losing-argument": "A repeated argument, or one that can never win, changes nothing: this is "
     "{kept}.",
     "indicator": "{term} is 0 or 1, constant on each side of its boundary {condition}: its "
@@ -177,7 +183,8 @@ FUNCTION_RULES: dict[str, FunctionRule] = {
         "relu",
         lambda u: indicator(">", u, number(0)),
         "relu(u) = max(u, 0) has slope 1 where u > 0 and 0 where u < 0: relu′(u) = 1(u > 0). At "
-        "u = 0 it has none; gradtutor takes 0 there, as the book's code does.",
+        "u = 0 it has none; gradtutor takes 0 there, as the code of Neural Networks from Scratch "
+        "in Python (chapter 9) does.",
     ),
     "sign": FunctionRule(
         "indicator",

@@ -9,6 +9,7 @@ left out.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from gradtutor.errors import GradtutorError
@@ -20,9 +21,11 @@ from gradtutor.language.expr import (
     Indicator,
     Neg,
     Node,
+    Num,
     Var,
     substitute,
     to_pretty,
+    variables_of,
     walk,
 )
 
@@ -82,6 +85,57 @@ def simplifications(derived: Node) -> list[tuple[str, Node, Node]]:
             steps.append((kind, current, tree))
             current = tree
     return steps
+
+
+def collect_explanation(before: Node, after: Node) -> str:
+    """What SymPy's automatic evaluation did to `before`, in words, from what changed.
+
+    A phrase is claimed only when the formulas show it: fewer terms (like terms added, or all
+    cancelled to 0), fewer divisions with a name above and below (common factors cancelled),
+    otherwise fewer numbers in products (multiplied together) and fewer occurrences of the
+    variables (repeated factors gathered into powers).
+    """
+    if isinstance(after, Num) and after.value == 0:
+        return "The terms cancel: the result is 0."
+    old, new = _Counts.of(before), _Counts.of(after)
+    phrases = []
+    if new.terms < old.terms:
+        phrases.append("add like terms")
+    elif new.divisions < old.divisions and old.shared_division:
+        phrases.append("cancel common factors")
+    else:
+        if new.factors < old.factors:
+            phrases.append("multiply the numbers together")
+        if new.names < old.names:
+            phrases.append("gather repeated factors into powers")
+    if not phrases:
+        return "Do the arithmetic: the same value, written shorter."
+    text = " and ".join(phrases)
+    return text[:1].upper() + text[1:] + "."
+
+
+@dataclass(frozen=True)
+class _Counts:
+    terms: int  # operands of + and −
+    divisions: int
+    shared_division: bool  # some division has the same name above and below
+    factors: int  # numbers multiplied in products
+    names: int  # occurrences of variables
+
+    @classmethod
+    def of(cls, node: Node) -> _Counts:
+        nodes = list(walk(node))
+        divisions = [n for n in nodes if isinstance(n, BinOp) and n.op == "/"]
+        products = [n for n in nodes if isinstance(n, BinOp) and n.op == "*"]
+        return cls(
+            terms=sum(2 for n in nodes if isinstance(n, BinOp) and n.op in "+-"),
+            divisions=len(divisions),
+            shared_division=any(
+                set(variables_of(d.left)) & set(variables_of(d.right)) for d in divisions
+            ),
+            factors=sum(isinstance(side, Num) for p in products for side in (p.left, p.right)),
+            names=sum(isinstance(n, Var) for n in nodes),
+        )
 
 
 def _size(node: Node) -> tuple[int, int]:

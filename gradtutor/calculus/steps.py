@@ -21,7 +21,7 @@ from gradtutor.calculus.rules import (
     extreme_derivative,
     general_power_derivative,
 )
-from gradtutor.calculus.simplify import simplifications
+from gradtutor.calculus.simplify import collect_explanation, simplifications
 from gradtutor.calculus.tidy import (
     chain_product,
     coefficient_literal,
@@ -72,6 +72,9 @@ class Step:
     reference: Step | None = None
     template: str = ""
     slots: dict[str, Slot] = field(default_factory=dict)
+    # Rules the explanation applies besides `rule`: a constant factor made of other variables is
+    # one because they are held constant (`held-constant`), said in the same sentence.
+    also: tuple[str, ...] = ()
 
     def walk(self) -> Iterator[Step]:
         """This step and all its sub-steps, in order (the order of their numbers)."""
@@ -129,6 +132,7 @@ class Derivation:
     root: Step
     simplification: list[Step]
     simplified: Node
+    name: str = "f"  # what the function is called: ∂L/∂x for L
 
     @property
     def result(self) -> Node:
@@ -145,7 +149,7 @@ class Derivation:
         yield from self.simplification
 
     def rules(self) -> set[str]:
-        return {step.rule for step in self.walk()}
+        return {rule for step in self.walk() for rule in (step.rule, *step.also)}
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -159,23 +163,29 @@ class Derivation:
         }
 
 
-def derive(tree: Node, wrt: str, *, simplify: bool = True) -> Derivation:
-    """Differentiate `tree` with respect to the variable `wrt`, one rule at a time."""
+def derive(tree: Node, wrt: str, *, simplify: bool = True, name: str = "f") -> Derivation:
+    """Differentiate `tree` (the function called `name`) by the variable `wrt`, one rule at a
+    time."""
     engine = _Engine(wrt, set(variables_of(tree)))
     root = engine.derive(tree)
     simplification = [
-        _step("simplify", before, after, EXPLAIN[kind], "")
+        _step("simplify", before, after, _simplify_sentence(kind, before, after), "")
         for kind, before, after in (simplifications(root.result) if simplify else [])
     ]
     simplified = simplification[-1].result if simplification else root.result
-    derivation = Derivation(tree, wrt, root, simplification, simplified)
+    derivation = Derivation(tree, wrt, root, simplification, simplified, name)
     _number(derivation)
     return derivation
 
 
-def gradient(tree: Node, variables: Sequence[str]) -> list[Derivation]:
+def _simplify_sentence(kind: str, before: Node, after: Node) -> str:
+    """What a simplify step did; SymPy's automatic evaluation is described by what changed."""
+    return collect_explanation(before, after) if kind == "collect" else EXPLAIN[kind]
+
+
+def gradient(tree: Node, variables: Sequence[str], name: str = "f") -> list[Derivation]:
     """Each partial derivative in turn: the components of ∇f."""
-    return [derive(tree, name) for name in variables]
+    return [derive(tree, variable, name=name) for variable in variables]
 
 
 def _number(derivation: Derivation) -> None:
@@ -282,26 +292,26 @@ class _Engine:
             position = varying[0]
             kept = [f for i, f in enumerate(factors) if i not in varying[1:] and i != position]
             result = product([*kept[:position], inner.result, *kept[position:]])
-            constant = product(constants)
-            return _step(
-                "constant-multiple", node, result, EXPLAIN["constant-multiple"], self.wrt,
-                [*self.held_factor(constant, "factor"), inner], c=constant,
-            )  # fmt: skip
+            return self.constant_multiple(node, result, product(constants), inner, "multiple")
         return self.product_rule(node)
 
-    def held_factor(self, constant: Node, role: str) -> list[Step]:
-        """The chapter's point about y in x·y: a factor made of other variables is held fixed,
-        which is why it is a constant factor. A plain number needs no such step."""
+    def constant_multiple(
+        self, node: Node, result: Node, constant: Node, inner: Step, role: str
+    ) -> Step:
+        """c·u or u/c: c stays. A c made of other variables is constant because they are held
+        fixed, the chapter's point about y in x·y; the same sentence says so."""
         names = variables_of(constant)
         if not names:
-            return []
-        return [
-            _step(
-                "held-constant", constant, number(0), EXPLAIN["held-factor"], self.wrt,
-                names=_listed(names), does="do" if len(names) > 1 else "does", x=self.variable,
-                term=constant, role=role,
-            )
-        ]  # fmt: skip
+            key = "constant-multiple" if role == "multiple" else "constant-divisor"
+            return _step("constant-multiple", node, result, EXPLAIN[key], self.wrt, [inner],
+                         c=constant)  # fmt: skip
+        step = _step(
+            "constant-multiple", node, result, EXPLAIN[f"held-{role}"], self.wrt, [inner],
+            names=_listed(names), does="do" if len(names) > 1 else "does", x=self.variable,
+            c=constant,
+        )  # fmt: skip
+        step.also = ("held-constant",)
+        return step
 
     def product_rule(self, node: Node) -> Step:
         factors = [factor for _, factor in left_chain(node, ("*",))]
@@ -315,11 +325,9 @@ class _Engine:
     def quotient(self, node: Node, top: Node, bottom: Node) -> Step:
         if not self.depends(bottom):
             inner = self.derive(top)
-            result = divide(inner.result, bottom)
-            return _step(
-                "constant-multiple", node, result, EXPLAIN["constant-divisor"], self.wrt,
-                [*self.held_factor(bottom, "divisor"), inner], c=bottom,
-            )  # fmt: skip
+            return self.constant_multiple(
+                node, divide(inner.result, bottom), bottom, inner, "divisor"
+            )
         d_top, d_bottom = self.derive(top), self.derive(bottom)
         numerator = total(
             [(1, product([d_top.result, bottom])), (-1, product([top, d_bottom.result]))]
@@ -352,24 +360,48 @@ class _Engine:
 
     def call(self, node: Node, func: str, args: tuple[Node, ...]) -> Step:
         if func in ("max", "min"):
-            distinct = _contenders(func, args)
-            substeps = [self.derive(argument) for argument in distinct]
-            varying = [self.depends(argument) for argument in distinct]
-            result = extreme_derivative(func, distinct, [s.result for s in substeps], varying)
-            if len(distinct) == len(args):
-                return _step(func, node, result, EXPLAIN[func], self.wrt, substeps, x=self.variable)
-            kept = Call(func, distinct) if len(distinct) > 1 else distinct[0]
-            template = EXPLAIN["losing-argument"] + " " + EXPLAIN[func]
-            return _step(
-                func, node, result, template, self.wrt, substeps, kept=kept, x=self.variable
-            )
+            return self.extreme(node, func, args)
         if func in FUNCTION_RULES and len(args) == 1:
             rule = FUNCTION_RULES[func]
             return self.through(
                 node, args[0], lambda a: Call(func, (a,)), rule.derivative, rule.rule,
-                rule.explanation,
+                rule.explanation, prefer="z" if func == "relu" else None,
             )  # fmt: skip
         return self.unsupported(node)
+
+    def extreme(self, node: Node, func: str, args: tuple[Node, ...]) -> Step:
+        """max or min. With one argument that varies, as in a neuron's max(w·x + b, 0), the
+        chain rule around it: the outer slope 1(z > 0) times ∂z/∂w."""
+        distinct = _contenders(func, args)
+        varying = [self.depends(argument) for argument in distinct]
+        tie = "tie-constant" if not all(varying) else f"{func}-tie-first"
+        template = f"{EXPLAIN[func]} {EXPLAIN[tie]}"
+        slots: dict[str, Slot] = {}
+        if len(distinct) < len(args):
+            template = f"{EXPLAIN['losing-argument']} {template}"
+            slots["kept"] = Call(func, distinct) if len(distinct) > 1 else distinct[0]
+        at = varying.index(True) if varying.count(True) == 1 else -1
+        if len(distinct) > 1 and at >= 0 and distinct[at] != self.variable:
+
+            def with_inner(argument: Node) -> tuple[Node, ...]:
+                return (*distinct[:at], argument, *distinct[at + 1 :])
+
+            def rebuild(argument: Node) -> Node:
+                return Call(func, with_inner(argument))
+
+            def outer_derivative(argument: Node) -> Node:
+                slopes: list[Node] = [number(1 if i == at else 0) for i in range(len(distinct))]
+                return extreme_derivative(func, with_inner(argument), slopes, varying)
+
+            chain = self.through(
+                node, distinct[at], rebuild, outer_derivative, func, template, prefer="z", **slots
+            )
+            if any(variables_of(argument) for argument in distinct if argument != distinct[at]):
+                chain.substeps[0].also = ("held-constant",)  # max(z, y): y is held fixed
+            return chain
+        substeps = [self.derive(argument) for argument in distinct]
+        result = extreme_derivative(func, distinct, [s.result for s in substeps], varying)
+        return _step(func, node, result, template, self.wrt, substeps, **slots)
 
     def through(
         self,
@@ -379,12 +411,17 @@ class _Engine:
         outer_derivative: Callable[[Node], Node],
         rule: str,
         template: str,
+        prefer: str | None = None,
         **slots: Slot,
     ) -> Step:
-        """f(inner): the rule itself when inner is the variable, else the chain rule around it."""
+        """f(inner): the rule itself when inner is the variable, else the chain rule around it.
+
+        The inner function is named `prefer` when that name is free (z, the chapter's name for a
+        neuron's sum before its activation), else the next free placeholder.
+        """
         if inner == self.variable:
             return _step(rule, node, outer_derivative(inner), template, self.wrt, (), **slots)
-        name = self.fresh_name()
+        name = self.fresh_name(prefer)
         u = Var(name)
         outer = _step(rule, rebuild(u), outer_derivative(u), template, name, (), **slots)
         self.bound.append(name)
@@ -395,11 +432,12 @@ class _Engine:
         result = chain_product(outer_derivative(inner), inner_step.result)
         return _step(
             "chain", node, result, EXPLAIN["chain"], self.wrt, [outer, inner_step],
-            u=u, inner=inner, x=self.variable,
+            u=u, inner=inner, x=self.variable, slope=outer.result,
         )  # fmt: skip
 
-    def fresh_name(self) -> str:
-        for name in (*_PLACEHOLDERS, *(f"u{i}" for i in range(1, 100))):
+    def fresh_name(self, prefer: str | None = None) -> str:
+        first: tuple[str, ...] = (prefer,) if prefer is not None else ()
+        for name in (*first, *_PLACEHOLDERS, *(f"u{i}" for i in range(1, 100))):
             if name not in self.taken and name not in self.bound:
                 return name
         raise GradtutorError("this expression nests too deeply to name every inner function")

@@ -56,12 +56,15 @@ def read_function(
     has no variables or `wrt` names something that is not a variable of it.
     """
     tree = parse(function, variables)
-    names = list(variables) if variables else variables_of(tree)
+    asked = [wrt] if isinstance(wrt, str) else list(wrt or [])
+    # A constant function (`5`) by a variable it does not mention: --wrt declares that variable.
+    names = list(variables) if variables else variables_of(tree) or list(dict.fromkeys(asked))
     if not names:
         raise GradtutorError(
-            f"'{function}' has no variables", "differentiate a function of at least one variable"
+            f"'{function}' has no variables",
+            "name the variable of the derivative, as in --wrt x",
         )
-    ask = [wrt] if isinstance(wrt, str) else list(wrt or names)
+    ask = asked or names
     for name in ask:
         if name not in names:
             raise GradtutorError(

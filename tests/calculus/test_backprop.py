@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sympy
 from rich.console import Console
@@ -72,7 +74,7 @@ def test_the_books_neuron_golden(console: Console) -> None:
         "∂f/∂w2 = 3\n"
         "∂f/∂b = 1\n"
         "note: relu′(z) = 1(z > 0): 1 where z > 0, 0 where z < 0, and 0 at z = 0, as in\n"
-        "the book's code."
+        "the code of Neural Networks from Scratch in Python (chapter 9)."
     )
 
 
@@ -107,11 +109,31 @@ def test_values_are_exact() -> None:
 def test_irrational_values_get_a_short_decimal(console: Console) -> None:
     console.print(backprop_view(_backprop("sigmoid(x)", "x=0"), plain=True))
     text = rendered(console)
-    assert "forward pass: f = 1/2" in text
-    assert "∂f/∂x = 1/4" in text
+    assert "forward pass: f = 0.5" in text
+    assert "∂f/∂x = 0.25" in text
     console2 = Console(width=80, file=console.file, color_system=None)
     console2.print(backprop_view(_backprop("exp(x)", "x=1"), plain=True))
     assert "e ≈ 2.718" in rendered(console)
+
+
+@pytest.mark.parametrize(
+    ("function", "at", "shown"),
+    [
+        # The table: b1 = −(3/10) and f = 1/400 beside decimals.
+        ("1/(x*y)^2", "x=-0.3,y=2", ["at x = −0.3, y = 2", "f ≈ 2.778", "∂f/∂x ≈ 18.52"]),
+        ("x/400", "x=1", ["forward pass: f = 0.0025", "∂f/∂x = 0.0025"]),
+        ("x/3", "x=1", ["forward pass: f ≈ 0.3333", "∂f/∂x ≈ 0.3333"]),
+        ("-x/8", "x=3", ["forward pass: f = −0.375", "∂f/∂x = −0.125"]),
+    ],
+)
+def test_fractions_are_shown_as_decimals(
+    console: Console, function: str, at: str, shown: list[str]
+) -> None:
+    console.print(backprop_view(_backprop(function, at), plain=True))
+    text = rendered(console)
+    assert not re.search(r"\d/\d", text), text  # no fraction anywhere: 3/10, 1/400
+    for part in shown:
+        assert part in text, part
 
 
 def test_json_rows_are_exact_text() -> None:
