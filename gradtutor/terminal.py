@@ -141,7 +141,7 @@ def practice(
             collection,
             store,
             check=lambda exercise, wrt, answer: check_answer(exercise, wrt, answer),
-            derive=lambda exercise, wrt: derive(exercise.tree, wrt),
+            derive=lambda exercise, wrt: derive(exercise.tree, wrt, name=exercise.name),
             set_id=set_id,
             exercise_id=exercise_id,
         )

@@ -184,13 +184,14 @@ def _derivative_disagreement(
     try:
         exact = evaluate(_reference_derivative(exercise.tree, wrt), points)
     except GradtutorError as error:
-        return f"SymPy's ∂f/∂{wrt} cannot be evaluated: {error.message}"
+        return f"SymPy's ∂{exercise.name}/∂{wrt} cannot be evaluated: {error.message}"
     estimate = finite_differences(exercise.tree, wrt, points)
     undefined = defined & ~np.isfinite(exact)
     if undefined.sum() > MAX_UNDEFINED_SHARE * len(defined):
         example = _point_text(points, int(np.flatnonzero(undefined)[0]))
         return (
-            f"∂f/∂{wrt} is undefined at {int(undefined.sum())} sample points where the function "
+            f"∂{exercise.name}/∂{wrt} is undefined at {int(undefined.sum())} sample points where "
+            "the function "
             f"is defined, e.g. at {example}"
         )
     usable = estimate.usable & np.isfinite(exact)
@@ -200,7 +201,7 @@ def _derivative_disagreement(
         return None
     first = int(np.flatnonzero(wrong)[0])
     return (
-        f"SymPy's ∂f/∂{wrt} disagrees with finite differences of the function at "
+        f"SymPy's ∂{exercise.name}/∂{wrt} disagrees with finite differences of the function at "
         f"{int(wrong.sum())} of {int(usable.sum())} sample points, e.g. at "
         f"{_point_text(points, first)}: {exact[first]:.6g} against {estimate.values[first]:.6g}"
     )

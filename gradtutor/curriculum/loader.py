@@ -119,6 +119,7 @@ class _ExerciseEntry(BaseModel):
     params: dict[_Name, tuple[_Integer, _Integer]] = {}
     shapes: dict[_Name, list[_Name | Annotated[_Integer, Field(ge=1)]]] = {}
     where: dict[_Name, _Text] = {}
+    name: _Name = "f"
 
 
 class _SetEntry(BaseModel):
@@ -132,7 +133,7 @@ class _SetEntry(BaseModel):
 
 
 # Keys whose values are read as written (a title `yes` or a function `1.0` stays text).
-_TEXT_KEYS = frozenset({"set", "title", "description", "id", "prompt", "function"})
+_TEXT_KEYS = frozenset({"set", "title", "description", "id", "prompt", "function", "name"})
 _TEXT_LIST_KEYS = frozenset({"variables", "ask", "hints", "rules"})
 
 # What to write, shown in hints, for each key.
@@ -154,6 +155,7 @@ _EXAMPLES = {
     "params": "params: {a: [2, 9], n: [3, 6]} (whole numbers, low <= high)",
     "shapes": "shapes: {X: [n, d], W: [d, k], b: [k]} (a dimension is a name or a whole number)",
     "where": "where: {z: w*x + b, p: sigmoid(z)} (each may use the ones before it)",
+    "name": "name: L (what the function is called in questions: ∂L/∂x)",
 }
 
 
@@ -538,8 +540,8 @@ def _describe_type_error(kind: str, detail: Any, location: tuple[Any, ...]) -> s
     if got is None or kind == "string_too_short":
         return f"{where} is empty"
     if kind == "string_pattern_mismatch":
-        if location[0] in ("variables", "ask"):
-            return f"{where} is {got!r}, which is not a variable name (letters, digits and _)"
+        if location[0] in ("variables", "ask", "name"):
+            return f"{where} is {got!r}, which is not a name (letters, digits and _)"
         return f"{where} is {got!r}: use letters, digits, '-', '_' and '.', no spaces"
     expected = _EXPECTED.get(kind)
     if expected is None:
@@ -594,6 +596,7 @@ class _ExerciseChecker:
             self.check_names("ask", self.entry.ask, variables or None)
         domain = self.check_domain(variables or [])
         self.check_rules()
+        self.check_name(variables or [], list(params))
         if self.failed or not variables:
             return None
         exercise = Exercise(
@@ -607,6 +610,7 @@ class _ExerciseChecker:
             hints=self.entry.hints,
             points=self.entry.points,
             rules=self.entry.rules,
+            name=self.entry.name,
             source=self.reader.name,
             line=self.node.start.line,
             shapes={name: list(dims) for name, dims in (shapes or {}).items()},
@@ -956,6 +960,20 @@ class _ExerciseChecker:
             else:
                 domain[name] = (low, high)
         return domain
+
+    def check_name(self, variables: list[str], params: list[str]) -> None:
+        """The function's name must not be one of its variables or parameters (∂x/∂x)."""
+        node = self.node.get("name")
+        if "name" in self.bad_keys or node is None:
+            return
+        name = self.entry.name
+        if name in variables or name in params:
+            what = "variable" if name in variables else "parameter"
+            self.problem(
+                node.start,
+                f"'name' is {name!r}, which is also a {what} of this exercise",
+                "call the function something else, as in name: L",
+            )
 
     def check_rules(self) -> None:
         if "rules" in self.bad_keys:

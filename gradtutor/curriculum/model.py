@@ -67,6 +67,7 @@ class Exercise(BaseModel):
     hints: list[str] = []
     points: float = 1.0  # per partial derivative asked
     rules: list[str] = []
+    name: str = "f"  # what the function is called in questions: ∂L/∂x for name L
     set: str = ""
     source: str | None = None  # the file it was read from
     line: int | None = None  # where it starts in that file
@@ -128,6 +129,7 @@ class Exercise(BaseModel):
             "rules": list(self.rules),
             "points": self.points,
             **self.shapes_json(),
+            "name": self.name,
         }
 
     def shapes_json(self) -> dict[str, Any]:

@@ -59,7 +59,7 @@ def comment_lines(text: str, indent: str, wrap: bool = True) -> Iterator[str]:
 
 
 def function_label(exercise: Exercise) -> str:
-    return f"f({', '.join(exercise.variables)}) = {to_pretty(exercise.tree)}"
+    return f"{exercise.name}({', '.join(exercise.variables)}) = {to_pretty(exercise.tree)}"
 
 
 def answers_template(
@@ -107,7 +107,7 @@ def _exercise_lines(exercise: Exercise, student: str | None) -> Iterable[str]:
         )
     yield f"  {yaml_key(exercise.id)}:"
     for wrt in exercise.ask:
-        yield f'    {yaml_key(wrt)}: ""  # ∂f/∂{wrt}'
+        yield f'    {yaml_key(wrt)}: ""  # ∂{exercise.name}/∂{wrt}'
 
 
 def template_summary(collection: Collection) -> dict[str, Any]:

@@ -14,19 +14,19 @@ from gradtutor.curriculum.model import DEFAULT_INTERVAL, Exercise
 from gradtutor.language.expr import to_pretty
 
 
-def partial(wrt: str) -> str:
-    return f"∂f/∂{wrt}"
+def partial(wrt: str, of: str = "f") -> str:
+    return f"∂{of}/∂{wrt}"
 
 
 def asked(exercise: Exercise) -> str:
-    """What an exercise asks for: `∂f/∂x, ∂f/∂y`."""
-    return ", ".join(partial(wrt) for wrt in exercise.ask)
+    """What an exercise asks for: `∂f/∂x, ∂f/∂y` (by the function's name)."""
+    return ", ".join(partial(wrt, exercise.name) for wrt in exercise.ask)
 
 
 def asked_in_full(exercise: Exercise) -> str:
     """As `asked`, naming the gradient `∇f` when every partial is asked."""
     if len(exercise.ask) > 1 and exercise.ask == exercise.variables:
-        return f"∇f = [{asked(exercise)}]"
+        return f"∇{exercise.name} = [{asked(exercise)}]"
     return asked(exercise)
 
 
@@ -54,7 +54,7 @@ def exercise_table(exercises: Sequence[Exercise], status: Mapping[str, str] | No
 
 def function_text(exercise: Exercise) -> str:
     """`f(x, y) = x + y`, written for people."""
-    return f"f({', '.join(exercise.variables)}) = {to_pretty(exercise.tree)}"
+    return f"{exercise.name}({', '.join(exercise.variables)}) = {to_pretty(exercise.tree)}"
 
 
 def _interval(low: float, high: float) -> str:

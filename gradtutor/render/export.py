@@ -115,7 +115,7 @@ def to_latex(node: Node) -> str:
 
 
 def partial_latex(wrt: str, of: str = "f") -> str:
-    return rf"\frac{{\partial {of}}}{{\partial {_name(wrt)}}}"
+    return rf"\frac{{\partial {_name(of)}}}{{\partial {_name(wrt)}}}"
 
 
 def _applied(step: Step) -> str:
@@ -178,12 +178,13 @@ def _markdown_steps(step: Step, depth: int, lines: list[str]) -> None:
 
 def _markdown_derivation(derivation: Derivation) -> list[str]:
     lines = [
-        f"## ${partial_latex(derivation.wrt)}$ for $f = {to_latex(derivation.function)}$",
+        f"## ${partial_latex(derivation.wrt, derivation.name)}$ for "
+        f"${_name(derivation.name)} = {to_latex(derivation.function)}$",
         "",
     ]
     for top in (derivation.root, *derivation.simplification):
         _markdown_steps(top, 0, lines)
-    result = [partial_latex(derivation.wrt), to_latex(derivation.result)]
+    result = [partial_latex(derivation.wrt, derivation.name), to_latex(derivation.result)]
     if derivation.simplified != derivation.result:
         result.append(to_latex(derivation.simplified))
     lines += ["", "$$" + " = ".join(result) + "$$", ""]
@@ -198,9 +199,9 @@ def _markdown_derivation(derivation: Derivation) -> list[str]:
 def _markdown_backprop(backprop: Backprop) -> list[str]:
     point = ", ".join(f"{name} = {show_value(v)}" for name, v in backprop.point.items())
     lines = [
-        f"## Backpropagation through $f = {to_latex(backprop.function)}$",
+        f"## Backpropagation through ${_name(backprop.name)} = {to_latex(backprop.function)}$",
         "",
-        f"At {point}: forward pass $f$ = {show_value(backprop.output)}.",
+        f"At {point}: forward pass ${_name(backprop.name)}$ = {show_value(backprop.output)}.",
         "",
         "| node | computes | value | into | local ∂ | upstream | gradient |",
         "|---|---|---|---|---|---|---|",
@@ -213,7 +214,7 @@ def _markdown_backprop(backprop: Backprop) -> list[str]:
         paths = " + ".join(show_value(c) for c in gradient.contributions)
         total = show_value(gradient.total)
         shown = f"{paths} = {total}" if len(gradient.contributions) > 1 else total
-        lines.append(f"- ∂f/∂{gradient.name} = {shown}")
+        lines.append(f"- ∂{backprop.name}/∂{gradient.name} = {shown}")
     lines += [""] + [f"*Note: {note}*" for note in backprop.notes]
     return lines
 
@@ -237,12 +238,13 @@ def _row_cells(row: Row) -> list[str]:
 
 def markdown(explanation: Explanation) -> str:
     """The explanation as Markdown with `$…$` math."""
-    lines = [f"# Derivatives of $f = {to_latex(explanation.function)}$", ""]
+    name = _name(explanation.name)
+    lines = [f"# Derivatives of ${name} = {to_latex(explanation.function)}$", ""]
     for derivation in explanation.derivations:
         lines += _markdown_derivation(derivation)
     if explanation.gradient:
         vector = ", ".join(to_latex(d.simplified) for d in explanation.derivations)
-        lines += [rf"$$\nabla f = \left[{vector}\right]$$", ""]
+        lines += [rf"$$\nabla {name} = \left[{vector}\right]$$", ""]
     if explanation.backprop is not None:
         lines += _markdown_backprop(explanation.backprop)
     return "\n".join(lines).rstrip() + "\n"
@@ -259,12 +261,15 @@ def _latex_steps(step: Step, lines: list[str]) -> None:
 
 
 def _latex_derivation(derivation: Derivation) -> list[str]:
-    heading = f"${partial_latex(derivation.wrt)}$ for $f = {to_latex(derivation.function)}$"
+    heading = (
+        f"${partial_latex(derivation.wrt, derivation.name)}$ for "
+        f"${_name(derivation.name)} = {to_latex(derivation.function)}$"
+    )
     lines = [rf"\section*{{{heading}}}", r"\begin{itemize}"]
     for top in (derivation.root, *derivation.simplification):
         _latex_steps(top, lines)
     lines.append(r"\end{itemize}")
-    result = [partial_latex(derivation.wrt), to_latex(derivation.result)]
+    result = [partial_latex(derivation.wrt, derivation.name), to_latex(derivation.result)]
     if derivation.simplified != derivation.result:
         result.append(to_latex(derivation.simplified))
     lines += [r"\[", " = ".join(result), r"\]"]
@@ -274,8 +279,9 @@ def _latex_derivation(derivation: Derivation) -> list[str]:
 def _latex_backprop(backprop: Backprop) -> list[str]:
     point = ", ".join(f"{name} = {show_value(v)}" for name, v in backprop.point.items())
     lines = [
-        rf"\section*{{Backpropagation through $f = {to_latex(backprop.function)}$}}",
-        latex_text(f"At {point}: forward pass f = {show_value(backprop.output)}."),
+        rf"\section*{{Backpropagation through ${_name(backprop.name)} = "
+        rf"{to_latex(backprop.function)}$}}",
+        latex_text(f"At {point}: forward pass {backprop.name} = {show_value(backprop.output)}."),
         "",
         r"\begin{tabular}{lllllll}",
         r"node & computes & value & into & local $\partial$ & upstream & gradient \\ \hline",
@@ -287,7 +293,7 @@ def _latex_backprop(backprop: Backprop) -> list[str]:
         total = latex_text(show_value(gradient.total))
         paths = " + ".join(latex_text(show_value(c)) for c in gradient.contributions)
         shown = f"{paths} = {total}" if len(gradient.contributions) > 1 else total
-        lines.append(rf"\item ${partial_latex(gradient.name)}$ = {shown}")
+        lines.append(rf"\item ${partial_latex(gradient.name, backprop.name)}$ = {shown}")
     lines.append(r"\end{itemize}")
     lines += [latex_text(f"Note: {note}") + r"\\" for note in backprop.notes]
     return lines
@@ -324,7 +330,7 @@ def latex(explanation: Explanation) -> str:
         lines += _latex_derivation(derivation)
     if explanation.gradient:
         vector = ", ".join(to_latex(d.simplified) for d in explanation.derivations)
-        lines += [r"\[", rf"\nabla f = \left[{vector}\right]", r"\]"]
+        lines += [r"\[", rf"\nabla {_name(explanation.name)} = \left[{vector}\right]", r"\]"]
     if explanation.backprop is not None:
         lines += _latex_backprop(explanation.backprop)
     lines.append(r"\end{document}")

@@ -37,14 +37,16 @@ from gradtutor.tutor.practice import (
     PartialSolved,
     SessionStarted,
     Skipped,
+    StepsDeclined,
     StepsShown,
     StepsUnavailable,
+    StepsWarning,
     Summary,
 )
 
 
-def partial(wrt: str) -> str:
-    return f"∂f/∂{wrt}"
+def partial(wrt: str, of: str = "f") -> str:
+    return f"∂{of}/∂{wrt}"
 
 
 def _number(value: float | None) -> str:
@@ -88,9 +90,9 @@ def exercise_view(event: ExerciseShown, plain: bool = False) -> RenderableType:
     exercise = event.exercise
     heading = f"Exercise {event.number} of {event.total} · {exercise.set} · {exercise.id}"
     function = Text.assemble(
-        f"f({', '.join(exercise.variables)}) = ", (to_pretty(exercise.tree), "bold")
+        f"{exercise.name}({', '.join(exercise.variables)}) = ", (to_pretty(exercise.tree), "bold")
     )
-    asked = _and([partial(name) for name in exercise.ask])
+    asked = _and([partial(name, exercise.name) for name in exercise.ask])
     task = f"Find {asked}" + (", one at a time." if len(exercise.ask) > 1 else ".")
     parts: list[RenderableType] = []
     if event.reason:
@@ -102,7 +104,7 @@ def exercise_view(event: ExerciseShown, plain: bool = False) -> RenderableType:
         Text(task),
     ]
     if event.done_before:
-        done = _and([partial(name) for name in event.done_before])
+        done = _and([partial(name, exercise.name) for name in event.done_before])
         parts.append(Text(f"{done} answered in an earlier session.", style="dim"))
     if plain:
         return Group(Text(""), Text(f"== {heading} =="), *parts)
@@ -222,12 +224,26 @@ def steps_view(event: StepsShown, plain: bool = False) -> RenderableType:
     return Padding(Group(*parts), (0, 0, 0, 2))
 
 
+def steps_warning_view(event: StepsWarning) -> RenderableType:
+    return _line(
+        f"The steps show how to find {partial(event.wrt, event.exercise.name)}. Seen before you "
+        "answer, they count this exercise as revealed, not solved. Type y to see them, or press "
+        "Enter to keep trying."
+    )
+
+
+def steps_declined_view(event: StepsDeclined) -> RenderableType:
+    return _line("Steps not shown; keep trying (hint gives a nudge).")
+
+
 def steps_unavailable_view(event: StepsUnavailable) -> RenderableType:
-    return _line(f"No step-by-step derivation of {partial(event.wrt)}: {event.message}")
+    name = event.exercise.name
+    return _line(f"No step-by-step derivation of {partial(event.wrt, name)}: {event.message}")
 
 
 def partial_solved_view(event: PartialSolved) -> RenderableType:
-    return _line(f"{partial(event.wrt)} done; now {partial(event.next_wrt)}.")
+    name = event.exercise.name
+    return _line(f"{partial(event.wrt, name)} done; now {partial(event.next_wrt, name)}.")
 
 
 def solved_view(event: ExerciseSolved) -> RenderableType:
@@ -257,7 +273,10 @@ def help_view(event: HelpShown) -> RenderableType:
         rows = [
             ("an answer", f"a formula in {', '.join(event.variables)}, e.g. 2x*y or 3cos(3x)"),
             ("hint or ?", "the next hint (each reveals more); hint 2: hint number 2"),
-            ("steps", "the step-by-step derivation (the exercise then counts as revealed)"),
+            (
+                "steps",
+                "the step-by-step derivation (asks first: the exercise then counts as revealed)",
+            ),
             ("skip", "leave this exercise for later"),
         ]
     else:
@@ -349,6 +368,10 @@ def event_view(event: Event, plain: bool = False) -> RenderableType:
             return command_misused_view(event)
         case StepsShown():
             return steps_view(event, plain)
+        case StepsWarning():
+            return steps_warning_view(event)
+        case StepsDeclined():
+            return steps_declined_view(event)
         case StepsUnavailable():
             return steps_unavailable_view(event)
         case PartialSolved():

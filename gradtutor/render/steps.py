@@ -30,7 +30,9 @@ def partial(wrt: str, of: str = "f") -> str:
 
 def _heading(derivation: Derivation) -> Text:
     return Text.assemble(
-        (partial(derivation.wrt), "bold"), " for f = ", to_pretty(derivation.function)
+        (partial(derivation.wrt, derivation.name), "bold"),
+        f" for {derivation.name} = ",
+        to_pretty(derivation.function),
     )
 
 
@@ -73,7 +75,7 @@ def _plain_lines(step: Step, depth: int) -> list[RenderableType]:
 
 
 def _result_line(derivation: Derivation) -> Text:
-    chain = [partial(derivation.wrt), to_pretty(derivation.result)]
+    chain = [partial(derivation.wrt, derivation.name), to_pretty(derivation.result)]
     if derivation.simplified != derivation.result:
         chain.append(to_pretty(derivation.simplified))
     return Text(" = ".join(chain), style="bold")
@@ -111,8 +113,9 @@ def derivation_view(derivation: Derivation, plain: bool = False) -> RenderableTy
     return Group(*parts)
 
 
-def gradient_line(components: Sequence[Node]) -> Text:
-    return Text("∇f = [" + ", ".join(to_pretty(c) for c in components) + "]", style="bold")
+def gradient_line(components: Sequence[Node], name: str = "f") -> Text:
+    shown = ", ".join(to_pretty(c) for c in components)
+    return Text(f"∇{name} = [{shown}]", style="bold")
 
 
 def gradient_view(derivations: Sequence[Derivation], plain: bool = False) -> RenderableType:
@@ -120,7 +123,8 @@ def gradient_view(derivations: Sequence[Derivation], plain: bool = False) -> Ren
     parts: list[RenderableType] = []
     for derivation in derivations:
         parts.extend([derivation_view(derivation, plain), Text("")])
-    vector = gradient_line([d.simplified for d in derivations])
+    name = derivations[0].name if derivations else "f"
+    vector = gradient_line([d.simplified for d in derivations], name)
     parts.append(vector if plain else Panel(vector, expand=False))
     return Group(*parts)
 

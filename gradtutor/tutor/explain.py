@@ -29,6 +29,7 @@ class Explanation:
     derivations: list[Derivation]
     gradient: bool  # the derivations are ∇f: every variable, in order
     backprop: Backprop | None
+    name: str = "f"  # what the function is called: ∂L/∂x for L
 
     def to_json(self) -> Any:
         """One derivation as an object, several as a list; with `--at`, the backward pass too."""
@@ -47,30 +48,33 @@ def explain(
     wrt: Sequence[str] = (),
     gradient: bool = False,
     at: Sequence[str] = (),
+    name: str = "f",
 ) -> Explanation:
-    """Derive the partials asked (`wrt`, or every variable for `gradient`) and, given a point
-    (`at`, as NAME=VALUE items), backpropagate through the function there.
+    """Derive the partials asked (`wrt`, or every variable for `gradient`) of the function
+    called `name` and, given a point (`at`, as NAME=VALUE items), backpropagate through it there.
 
     With neither `wrt` nor `at`, every partial is derived (the gradient when there are several).
     """
-    names = list(variables) if variables else variables_of(function)
+    # A constant function differentiated by a variable it does not mention (`5` by x) is 0:
+    # naming the variable with --wrt declares it.
+    names = list(variables) if variables else variables_of(function) or list(dict.fromkeys(wrt))
     if not names:
         raise GradtutorError(
             f"{to_pretty(function)} has no variables, so there is nothing to differentiate",
-            "declare the variable with --var, as in --var x",
+            "name the variable with --wrt, as in --wrt x",
         )
-    for name in wrt:
-        if name not in names:
+    for variable in wrt:
+        if variable not in names:
             raise UnknownVariable(
-                f"--wrt {name}: {name} is not a variable of f = {to_pretty(function)}",
+                f"--wrt {variable}: {variable} is not a variable of {name} = {to_pretty(function)}",
                 f"its variables are {', '.join(names)}",
             )
     everything = gradient or (not wrt and not at)
     asked = names if everything else list(dict.fromkeys(wrt))
-    derivations = [derive(function, name) for name in asked]
-    backprop = backpropagate(function, parse_point(at, names)) if at else None
+    derivations = [derive(function, variable, name=name) for variable in asked]
+    backprop = backpropagate(function, parse_point(at, names), name) if at else None
     is_gradient = len(asked) > 1 and asked == names
-    return Explanation(function, names, derivations, is_gradient, backprop)
+    return Explanation(function, names, derivations, is_gradient, backprop, name)
 
 
 def explain_formula(
@@ -98,7 +102,7 @@ def explain_exercise(
 
     exercise = load_collection(path).get(exercise_id)
     asked = wrt if (wrt or gradient) else exercise.ask
-    return explain(exercise.tree, exercise.variables, asked, gradient, at)
+    return explain(exercise.tree, exercise.variables, asked, gradient, at, exercise.name)
 
 
 def explain_request(

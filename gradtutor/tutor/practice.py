@@ -8,7 +8,13 @@ always on disk.
 
 Which exercise comes next: the first unfinished one in curriculum order (within `--set` when
 given), unless the learner keeps missing one rule (`progress.struggling_rules`): then an unfinished
-exercise that practises that rule, other than the one just missed, with the reason shown.
+exercise that practises that rule, other than the one just missed, with the reason shown. A session
+started at an exercise (`--exercise ID`) reads on from there: the next unfinished exercise after
+it in its set, then the sets after it, then the unfinished ones before it.
+
+`steps` shows the derivation at once when that changes nothing; when it would count the exercise
+as revealed (a partial not yet answered, an exercise not already revealed) it asks first, and only
+a yes shows the steps and records them.
 
 The check and the step engine are passed in (`check`, `derive`) so that the session can be tested
 with small fakes and stays free of SymPy.
@@ -69,8 +75,14 @@ NAME = re.compile(r"[^\W\d]\w*")
 
 class Phase(Enum):
     ASKING = "asking"  # waiting for the answer to a partial
+    CONFIRMING = "confirming"  # `steps` would reveal the exercise: waiting for yes or no
     SOLVED = "solved"  # exercise done: offer the derivation, wait for Enter
     FINISHED = "finished"
+
+
+# The replies that confirm `steps` at its question; any other line declines.
+YES = frozenset({"y", "yes", "steps"})
+NO = frozenset({"", "n", "no"})
 
 
 # --- events --------------------------------------------------------------------------------------
@@ -156,6 +168,21 @@ class StepsShown:
 
 
 @dataclass(frozen=True)
+class StepsWarning:
+    """`steps` before this partial was answered: showing them would reveal the exercise."""
+
+    exercise: Exercise
+    wrt: str
+
+
+@dataclass(frozen=True)
+class StepsDeclined:
+    """The learner said no at the steps question: nothing shown, nothing recorded."""
+
+    exercise: Exercise
+
+
+@dataclass(frozen=True)
 class StepsUnavailable:
     exercise: Exercise
     wrt: str
@@ -226,6 +253,8 @@ Event = (
     | NoMoreHints
     | CommandMisused
     | StepsShown
+    | StepsWarning
+    | StepsDeclined
     | StepsUnavailable
     | PartialSolved
     | ExerciseSolved
@@ -301,6 +330,11 @@ class PracticeSession:
                 f"it is in set {self._first.set}: leave out --set, or choose an exercise of "
                 f"{set_id} (gradtutor list --set {set_id})",
             )
+        # The order exercises are offered in: from the chosen one on, as a reader goes on.
+        self._order: Sequence[Exercise] = self.scope
+        if self._first is not None:
+            start = [e.id for e in self.scope].index(self._first.id)
+            self._order = [*self.scope[start + 1 :], *self.scope[: start + 1]]
         self._threshold = struggle_threshold
         self._clock = clock
         self._started = clock()
@@ -317,8 +351,10 @@ class PracticeSession:
 
     @property
     def prompt(self) -> str:
+        if self.phase is Phase.CONFIRMING:
+            return "show the steps? [y/N] "
         if self.phase is Phase.ASKING and self._current is not None:
-            return f"∂f/∂{self._current.pending[0]} = "
+            return f"∂{self._current.exercise.name}/∂{self._current.pending[0]} = "
         return "next> "
 
     @property
@@ -340,6 +376,8 @@ class PracticeSession:
         """One line typed at the prompt."""
         if self.phase is Phase.FINISHED or self._current is None:
             return []
+        if self.phase is Phase.CONFIRMING:
+            return self._confirm(line)
         text = line.strip()
         typed = COMMAND_LINE.fullmatch(text)
         first_name = NAME.match(text)
@@ -384,7 +422,7 @@ class PracticeSession:
         progress = progress_by_exercise(self.scope, log)
         unfinished = [
             exercise
-            for exercise in self.scope
+            for exercise in self._order
             if not progress[exercise.id].finished and exercise.id not in self._left
         ]
         if not unfinished:
@@ -425,7 +463,7 @@ class PracticeSession:
         if command == "help":
             return [HelpShown(self.phase is Phase.ASKING, tuple(current.exercise.variables))]
         if command == "steps":
-            return self._steps()
+            return self._ask_before_steps()
         if command in ("skip", "next"):
             if self.phase is Phase.SOLVED:
                 return self._advance()
@@ -469,6 +507,30 @@ class PracticeSession:
         self.store.record_hint(current.exercise.id, wanted)
         self._tally.hints += 1
         return HintShown(current.exercise, wanted, len(hints), hints[wanted - 1])
+
+    def _ask_before_steps(self) -> list[Event]:
+        """The steps, or first the question when seeing them would reveal the exercise."""
+        current = self._current
+        assert current is not None
+        exercise = current.exercise
+        if self.phase is Phase.ASKING and current.pending[0] not in current.answered:
+            status = exercise_progress(exercise, self.store.activity(exercise.id)).status
+            if status != "revealed":
+                self.phase = Phase.CONFIRMING
+                return [StepsWarning(exercise, current.pending[0])]
+        return self._steps()
+
+    def _confirm(self, line: str) -> list[Event]:
+        """The reply to the steps question: yes shows them; anything else declines, and a line
+        that is neither yes nor no (an answer, a command) is then taken as typed."""
+        current = self._current
+        assert current is not None
+        self.phase = Phase.ASKING
+        reply = line.strip().lower()
+        if reply in YES:
+            return self._steps()
+        declined: list[Event] = [StepsDeclined(current.exercise)]
+        return declined if reply in NO else [*declined, *self.handle(line)]
 
     def _steps(self) -> list[Event]:
         current = self._current

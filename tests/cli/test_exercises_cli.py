@@ -55,6 +55,7 @@ def test_list_json_has_the_documented_shape(runner: CliRunner) -> None:
         "ask": ["x"],
         "rules": [],
         "points": 2.5,
+        "name": "f",
         "status": "new",
     }
 

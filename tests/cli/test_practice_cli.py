@@ -121,7 +121,7 @@ def test_an_unreadable_answer_shows_where_and_is_not_an_attempt(
 def test_steps_then_next_exercise_then_end_of_input(
     runner: CliRunner, home: Path, exercises: Path
 ) -> None:
-    lines = "steps\n2x\n\n2xy\nx^2\n\n"
+    lines = "steps\ny\n2x\n\n2xy\nx^2\n\n"  # steps asks first; y shows them
     result = runner.invoke(app, ["practice", "--exercises", str(exercises)], input=lines)
     assert result.exit_code == 0, result.output
     out = result.output

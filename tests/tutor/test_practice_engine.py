@@ -36,8 +36,10 @@ from gradtutor.tutor.practice import (
     PracticeSession,
     SessionStarted,
     Skipped,
+    StepsDeclined,
     StepsShown,
     StepsUnavailable,
+    StepsWarning,
     Summary,
 )
 from gradtutor.tutor.progress import ProgressStore, exercise_progress, open_progress
@@ -261,7 +263,10 @@ def test_help_shows_the_commands_whatever_follows_it(store: ProgressStore) -> No
 def test_steps_before_answering_reveal_the_exercise(store: ProgressStore) -> None:
     session = _session(store)
     session.start()
-    [steps] = session.handle("steps")
+    [warning] = session.handle("steps")
+    assert isinstance(warning, StepsWarning) and warning.wrt == "x"
+    assert store.activity() == []  # nothing revealed until confirmed
+    [steps] = session.handle("y")
     assert isinstance(steps, StepsShown) and steps.revealed and steps.wrt == "x"
     _, solved = session.handle("2x")
     assert isinstance(solved, ExerciseSolved) and solved.revealed
@@ -283,9 +288,34 @@ def test_steps_the_engine_cannot_give_are_not_recorded(store: ProgressStore) -> 
     ):
         session = _session(store, derive=derive)
         session.start()
-        [unavailable] = session.handle("steps")
+        session.handle("steps")
+        [unavailable] = session.handle("yes")
         assert isinstance(unavailable, StepsUnavailable) and unavailable.message == message
     assert store.activity() == []
+
+
+def test_declining_the_steps_shows_and_records_nothing(store: ProgressStore) -> None:
+    session = _session(store)
+    session.start()
+    session.handle("steps")
+    assert session.prompt == "show the steps? [y/N] "
+    [declined] = session.handle("")
+    assert isinstance(declined, StepsDeclined)
+    assert session.prompt == "∂f/∂x = "
+    assert store.activity() == []
+    # An answer typed at the question declines the steps and is taken as the answer.
+    session.handle("steps")
+    declined, checked, solved = session.handle("2x")
+    assert isinstance(declined, StepsDeclined) and isinstance(checked, AnswerChecked)
+    assert isinstance(solved, ExerciseSolved) and not solved.revealed
+
+
+def test_steps_ask_nothing_once_nothing_is_left_to_reveal(store: ProgressStore) -> None:
+    session = _session(store)
+    session.start()
+    session.handle("2x")  # solved: the steps are a tidy derivation now
+    [steps] = session.handle("steps")
+    assert isinstance(steps, StepsShown) and not steps.revealed
 
 
 def test_a_checker_failure_is_reported_and_not_recorded(store: ProgressStore) -> None:
