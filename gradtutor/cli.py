@@ -17,6 +17,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from gradtutor import __version__
+from gradtutor.arguments import FormulaCommand, GradtutorCommand, choice, number, whole_number
 from gradtutor.errors import GradtutorError
 
 app = typer.Typer(
@@ -40,12 +41,15 @@ class CheckFormat(str, Enum):
 
     text = "text"
     json = "json"
+    markdown = "markdown"
     github = "github"
     classroom = "classroom"
 
 
 def _report_path(flag: str, what: str) -> Any:
-    return typer.Option(flag, metavar="PATH", help=f"Also write {what} to PATH.")
+    return typer.Option(
+        flag, metavar="PATH", help=f"Also write {what} to PATH (- for standard output)."
+    )
 
 
 def _version(value: bool) -> None:
@@ -80,13 +84,13 @@ def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-@app.command("parse")
+@app.command("parse", cls=FormulaCommand)
 def parse_command(
     expression: Annotated[
         str,
         typer.Argument(
-            help="The formula to read, e.g. '15(2x^2)^4 * 4x'. One that starts with a minus "
-            "goes after --, as in: gradtutor parse -- -2x"
+            metavar="FORMULA",
+            help="The formula to read, e.g. '15(2x^2)^4 * 4x' or '-log(p)'.",
         ),
     ],
     var: Annotated[
@@ -98,13 +102,12 @@ def parse_command(
         ),
     ] = None,
     output: Annotated[
-        TextOrJson, typer.Option("--format", help="Output format.")
+        TextOrJson, typer.Option("--format", parser=choice(TextOrJson), help="Output format.")
     ] = TextOrJson.text,
 ) -> None:
     """Show how a formula is read, or why it cannot be. Exit 0 read, 1 refused.
 
-    A formula that starts with a minus sign goes after --, or it reads as an option:
-    gradtutor parse -- '-x^2'.
+    A formula may start with a minus sign wherever it stands: gradtutor parse '-x^2'.
     """
     from gradtutor.errors import ParseError
     from gradtutor.language.reading import parse_error_json, read
@@ -125,7 +128,7 @@ def parse_command(
         make_console().print(reading_view(reading))
 
 
-@app.command("check", short_help="Grade answers files, or one answer inline.")
+@app.command("check", cls=GradtutorCommand, short_help="Grade answers files, or one answer inline.")
 def check_command(
     answers: Annotated[
         list[Path] | None,
@@ -144,8 +147,10 @@ def check_command(
         CheckFormat,
         typer.Option(
             "--format",
-            help="Output: text, json, github (annotations and a step summary in GitHub "
-            "Actions) or classroom (GitHub Classroom's base64 result).",
+            parser=choice(CheckFormat),
+            help="Output: text, json, markdown (the summary --markdown writes), github "
+            "(annotations and a step summary in GitHub Actions) or classroom (GitHub "
+            "Classroom's base64 result).",
         ),
     ] = CheckFormat.text,
     junit: Annotated[
@@ -177,11 +182,16 @@ def check_command(
     jobs: Annotated[
         int,
         typer.Option(
-            "--jobs", "-j", metavar="N", help="Grade this many files at once, in processes."
+            "--jobs",
+            "-j",
+            metavar="N",
+            parser=whole_number,
+            help="Grade this many files at once, in processes.",
         ),
     ] = 1,
     seed: Annotated[
-        int, typer.Option("--seed", metavar="N", help="Seed of the sample points.")
+        int,
+        typer.Option("--seed", metavar="N", parser=whole_number, help="Seed of the sample points."),
     ] = 0,
     min_score: Annotated[
         str | None,
@@ -194,7 +204,12 @@ def check_command(
     ] = None,
     timeout: Annotated[
         float,
-        typer.Option("--timeout", metavar="SECONDS", help="Symbolic work allowed per answer."),
+        typer.Option(
+            "--timeout",
+            metavar="SECONDS",
+            parser=number,
+            help="Symbolic work allowed per answer.",
+        ),
     ] = 2.0,
     function: Annotated[
         str | None,
@@ -228,7 +243,7 @@ def check_command(
     from gradtutor.reports import (
         ReportFiles,
         github_step_summary,
-        json_report,
+        render_report,
         report_data,
         write_reports,
     )
@@ -239,6 +254,7 @@ def check_command(
         step_summary=github_step_summary() if output is CheckFormat.github else None,
     )  # fmt: skip
     with reported_errors(function):
+        printed = _printed_report(output, files.standard_output())
         threshold = None if min_score is None else min_score_of(min_score)
         report = run_check(
             answers or [], exercises=exercises, function=function, wrt=wrt, answer=answer,
@@ -247,8 +263,8 @@ def check_command(
         inline = function is not None or answer is not None
         data = report_data(report, reveal=reveal, exercises=exercises, inline=inline)
         write_reports(data, files)
-    if output is CheckFormat.json:
-        print_json(json_report(data))
+    if printed is not None:
+        typer.echo(render_report(printed, data), nl=False)
     elif output is CheckFormat.github:
         from gradtutor.reports import github
 
@@ -273,7 +289,23 @@ def check_command(
     raise typer.Exit(report.exit_code(threshold))
 
 
-@app.command("template", short_help="Print an answers file to fill in.")
+def _printed_report(output: CheckFormat, to_standard_output: list[str]) -> str | None:
+    """The report that `check` prints in place of its text: `--format json` or `markdown`, or a
+    report path given as `-` (`--junit -`). Standard output carries one document, so asking for
+    two there is refused."""
+    asked = list(to_standard_output)
+    if output is not CheckFormat.text:
+        asked.append(output.value)
+    if len(asked) > 1:
+        listed = " and ".join(kind.replace("_", " ") for kind in asked)
+        raise GradtutorError(
+            f"only one report can go to standard output, and {listed} were asked for",
+            "give the others a file name, as in --junit report.xml",
+        )
+    return asked[0] if asked and asked[0] not in ("github", "classroom") else None
+
+
+@app.command("template", cls=GradtutorCommand, short_help="Print an answers file to fill in.")
 def template_command(
     exercises: Annotated[
         Path | None,
@@ -315,9 +347,13 @@ homework_app = typer.Typer(
 app.add_typer(homework_app, name="homework")
 
 
-@homework_app.command("init", short_help="Create a homework repository graded in CI.")
+@homework_app.command(
+    "init", cls=GradtutorCommand, short_help="Create a homework repository graded in CI."
+)
 def homework_init_command(
-    directory: Annotated[Path, typer.Argument(help="The folder to create.", show_default=False)],
+    directory: Annotated[
+        Path, typer.Argument(metavar="DIR", help="The folder to create.", show_default=False)
+    ],
     exercises: Annotated[
         Path | None,
         typer.Option(
@@ -403,7 +439,9 @@ ProgressFileOption = Annotated[
 ]
 
 
-@app.command("practice", short_help="Practise, with hints and steps on demand.")
+@app.command(
+    "practice", cls=GradtutorCommand, short_help="Practise, with hints and steps on demand."
+)
 def practice_command(
     set_id: Annotated[
         str | None,
@@ -429,12 +467,12 @@ def practice_command(
         practice(set_id=set_id, exercise_id=exercise, exercises=exercises, progress=progress)
 
 
-@app.command("progress", short_help="Show your progress per set and rule.")
+@app.command("progress", cls=GradtutorCommand, short_help="Show your progress per set and rule.")
 def progress_command(
     exercises: ExerciseSourceOption = None,
     progress: ProgressFileOption = None,
     output: Annotated[
-        TextOrJson, typer.Option("--format", help="Output format.")
+        TextOrJson, typer.Option("--format", parser=choice(TextOrJson), help="Output format.")
     ] = TextOrJson.text,
 ) -> None:
     """Show your progress: solved, revealed and attempted per set, and mastery per rule.
@@ -455,7 +493,9 @@ def progress_command(
         make_console().print(progress_view(report, path), crop=False)  # a long path stays whole
 
 
-@app.command("reset", short_help="Forget your progress on one exercise or all.")
+@app.command(
+    "reset", cls=GradtutorCommand, short_help="Forget your progress on one exercise or all."
+)
 def reset_command(
     exercise: Annotated[
         str | None,
@@ -503,14 +543,14 @@ def reset_command(
     typer.echo(f"Forgot {removed} records.")
 
 
-@app.command("list", short_help="List the exercises and your status on each.")
+@app.command("list", cls=GradtutorCommand, short_help="List the exercises and your status on each.")
 def list_command(
     set_id: Annotated[
         str | None,
         typer.Option("--set", metavar="SET", help="List only this set."),
     ] = None,
     output: Annotated[
-        TextOrJson, typer.Option("--format", help="Output format.")
+        TextOrJson, typer.Option("--format", parser=choice(TextOrJson), help="Output format.")
     ] = TextOrJson.text,
     exercises: ExerciseSourceOption = None,
     progress: ProgressFileOption = None,
@@ -533,7 +573,7 @@ def list_command(
         make_console().print(exercise_table(chosen, status))
 
 
-@app.command("show", short_help="Show one exercise.")
+@app.command("show", cls=GradtutorCommand, short_help="Show one exercise.")
 def show_command(
     exercise_id: Annotated[str, typer.Argument(metavar="ID", help="The exercise to show.")],
     exercises: ExerciseSourceOption = None,
@@ -549,7 +589,7 @@ def show_command(
     make_console().print(exercise_view(exercise))
 
 
-@app.command("validate", short_help="Check exercise files, for authors.")
+@app.command("validate", cls=GradtutorCommand, short_help="Check exercise files, for authors.")
 def validate_command(
     paths: Annotated[
         list[Path] | None,
@@ -591,11 +631,13 @@ class ExplainFormat(str, Enum):
     latex = "latex"
 
 
-@app.command("explain", short_help="Explain a derivative step by step.")
+@app.command("explain", cls=FormulaCommand, short_help="Explain a derivative step by step.")
 def explain_command(
     expression: Annotated[
         str | None,
-        typer.Argument(help="The function, e.g. '3*(2*x^2)^5'. Or use --exercise."),
+        typer.Argument(
+            metavar="FORMULA", help="The function, e.g. '3*(2*x^2)^5'. Or use --exercise."
+        ),
     ] = None,
     wrt: Annotated[
         list[str] | None,
@@ -626,7 +668,8 @@ def explain_command(
     ] = None,
     exercises: ExerciseSourceOption = None,
     output: Annotated[
-        ExplainFormat, typer.Option("--format", help="Output format.")
+        ExplainFormat,
+        typer.Option("--format", parser=choice(ExplainFormat), help="Output format."),
     ] = ExplainFormat.text,
     plain: Annotated[
         bool, typer.Option("--plain", help="No colour and no box drawing (screen readers, logs).")
@@ -635,8 +678,8 @@ def explain_command(
     """Explain a derivative step by step, one named rule at a time, then simplify it.
 
     With several --wrt or --gradient, each partial derivative and ∇f; with --at, the
-    backpropagation table at that point. Exit 0 explained, 2 bad input. A formula that starts
-    with a minus sign goes after --: gradtutor explain --wrt x -- '-x^2'.
+    backpropagation table at that point. Exit 0 explained, 2 bad input. A formula may start
+    with a minus sign wherever it stands: gradtutor explain '-x^2' --wrt x.
     """
     from gradtutor.tutor.explain import explain_request
 

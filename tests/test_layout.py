@@ -28,6 +28,7 @@ LAYERS: dict[str, int] = {
     "reports": 6,
     "homework": 7,
     "terminal": 7,
+    "arguments": 7,
     "cli": 8,
     "__main__": 9,
 }

@@ -5,7 +5,9 @@ dict (`schema: gradtutor-report/1`) into text or bytes. `report_data` makes that
 `Report`, with what the writers use beyond the JSON report (each result's `set` and `seconds`,
 and with `--reveal` the reference derivative and its steps). `write_reports` is the one place
 that touches files: it writes any number of them in one run, beside the console output, and
-appends the Markdown summary to `$GITHUB_STEP_SUMMARY` when asked to.
+appends the Markdown summary to `$GITHUB_STEP_SUMMARY` when asked to. A report whose path is `-`
+(`STANDARD_OUTPUT`) is not written here: `standard_output` names it and `render_report` gives its
+bytes, for the command line to print in place of its own output.
 """
 
 from __future__ import annotations
@@ -39,6 +41,16 @@ class ReportFiles:
 
     def any(self) -> bool:
         return any(path is not None for path in vars(self).values())
+
+    def standard_output(self) -> list[str]:
+        """The reports asked for on standard output (path `-`), by their `render_report` kind."""
+        return [kind for kind in REPORT_KINDS if getattr(self, kind) == STANDARD_OUTPUT]
+
+
+# The reports that can be written to a file, in the order they are written.
+REPORT_KINDS = ("json", "junit", "markdown", "gradescope", "grades_csv")
+# A report path that means standard output, as in many command-line tools.
+STANDARD_OUTPUT = Path("-")
 
 
 STEP_SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"
@@ -104,7 +116,7 @@ class _Revealer:
         if result.wrt not in exercise.variables:
             return {}
         try:
-            derivation = derive(exercise.tree, result.wrt)
+            derivation = derive(exercise.tree, result.wrt, name=exercise.name)
         except (GradtutorError, ArithmeticError, ValueError, TypeError, RecursionError):
             return {}
         return {"reference": to_pretty(derivation.simplified), "steps": steps_text(derivation)}
@@ -124,7 +136,7 @@ def steps_text(derivation: Any) -> str:
     visit(derivation.root, 0)
     for step in derivation.simplification:
         lines.append(f"{step.number}. {step.explanation}")
-    lines.append(f"∂f/∂{derivation.wrt} = {to_pretty(derivation.simplified)}")
+    lines.append(f"∂{derivation.name}/∂{derivation.wrt} = {to_pretty(derivation.simplified)}")
     return "\n".join(lines)
 
 
@@ -160,26 +172,34 @@ def write_reports(report: Json, files: ReportFiles) -> list[Path]:
     """Write every requested report; returns the paths written. Raises `ReportWriteError`."""
     if not files.any():
         return []
-    # The writers load only when a report is asked for: a plain `check` has no use for them.
-    from gradtutor.reports import grades_csv, gradescope, junit, markdown
-
-    renderers: list[tuple[Path | None, Callable[[Json], bytes | str]]] = [
-        (files.json, lambda data: render_json(json_report(data))),
-        (files.junit, junit.render),
-        (files.markdown, markdown.render),
-        (files.gradescope, gradescope.render),
-        (files.grades_csv, grades_csv.render),
-    ]
     written = []
-    for path, render in renderers:
-        if path is not None:
-            data = render(report)
-            _write(path, data.encode("utf-8") if isinstance(data, str) else data)
+    for kind in REPORT_KINDS:
+        path: Path | None = getattr(files, kind)
+        if path is not None and path != STANDARD_OUTPUT:
+            _write(path, render_report(kind, report))
             written.append(path)
     if files.step_summary is not None:
+        from gradtutor.reports import markdown
+
         append_step_summary(files.step_summary, markdown.render(report))
         written.append(files.step_summary)
     return written
+
+
+def render_report(kind: str, report: Json) -> bytes:
+    """One report (a `REPORT_KINDS` name) as the bytes of its file."""
+    # The writers load only when a report is asked for: a plain `check` has no use for them.
+    from gradtutor.reports import grades_csv, gradescope, junit, markdown
+
+    renderers: dict[str, Callable[[Json], bytes | str]] = {
+        "json": lambda data: render_json(json_report(data)),
+        "junit": junit.render,
+        "markdown": markdown.render,
+        "gradescope": gradescope.render,
+        "grades_csv": grades_csv.render,
+    }
+    data = renderers[kind](report)
+    return data.encode("utf-8") if isinstance(data, str) else data
 
 
 def append_step_summary(path: Path, text: str) -> None:

@@ -158,7 +158,6 @@ def test_help_lists_every_command_untruncated_with_readable_option_values(
 def test_a_formula_that_starts_with_a_minus_is_read_after_double_dash(
     runner: CliRunner,
 ) -> None:
-    assert "parse -- -2x" in runner.invoke(app, ["parse", "--help"]).output
     result = runner.invoke(app, ["parse", "--", "-2x"])
     assert result.exit_code == 0
     assert "−2·x" in result.output
