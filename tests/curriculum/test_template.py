@@ -50,7 +50,8 @@ def test_shipped_template_loads_and_lists_every_partial_in_order() -> None:
     assert all(entry.text is None and entry.problem is None for entry in answers.entries)
     assert answers.student is None
     for exercise in collection.exercises:
-        assert f"  # f({', '.join(exercise.variables)}) = {to_pretty(exercise.tree)}" in text
+        name = exercise.name  # f, or what the exercise calls its function
+        assert f"  # {name}({', '.join(exercise.variables)}) = {to_pretty(exercise.tree)}" in text
 
 
 def test_template_grades_as_all_missing(
