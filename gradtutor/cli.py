@@ -449,7 +449,11 @@ def practice_command(
     ] = None,
     exercise: Annotated[
         str | None,
-        typer.Option("--exercise", metavar="ID", help="Start with this exercise."),
+        typer.Option(
+            "--exercise",
+            metavar="ID",
+            help="Start with this exercise, then go on to the next ones of its set.",
+        ),
     ] = None,
     exercises: ExerciseSourceOption = None,
     progress: ProgressFileOption = None,
@@ -458,6 +462,7 @@ def practice_command(
 
     Starts at your next unfinished exercise (or, when you keep missing one rule, another
     exercise on it). At the prompt type an answer, or: hint (or ?), steps, skip, help, quit.
+    Before showing steps that would count the exercise as revealed, steps asks (y shows them).
     Every answer is saved at once; an answer that cannot be read is recorded but not counted as
     an attempt. Without a terminal, reads one answer or command per line and prints plain text.
     """

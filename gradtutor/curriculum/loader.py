@@ -596,7 +596,7 @@ class _ExerciseChecker:
             self.check_names("ask", self.entry.ask, variables or None)
         domain = self.check_domain(variables or [])
         self.check_rules()
-        self.check_name(variables or [], list(params))
+        self.check_name(variables or [], list(params), list(self.entry.where))
         if self.failed or not variables:
             return None
         exercise = Exercise(
@@ -961,14 +961,16 @@ class _ExerciseChecker:
                 domain[name] = (low, high)
         return domain
 
-    def check_name(self, variables: list[str], params: list[str]) -> None:
-        """The function's name must not be one of its variables or parameters (∂x/∂x)."""
+    def check_name(self, variables: list[str], params: list[str], where: list[str]) -> None:
+        """The function's name must not be one of its variables, parameters or named
+        intermediates: ∂x/∂x, or an L that is two things, would confuse every question."""
         node = self.node.get("name")
         if "name" in self.bad_keys or node is None:
             return
         name = self.entry.name
-        if name in variables or name in params:
-            what = "variable" if name in variables else "parameter"
+        kinds = [("variable", variables), ("parameter", params), ("name in 'where'", where)]
+        what = next((kind for kind, names in kinds if name in names), None)
+        if what is not None:
             self.problem(
                 node.start,
                 f"'name' is {name!r}, which is also a {what} of this exercise",

@@ -260,7 +260,12 @@ def test_an_exercise_names_its_function_everywhere(runner: CliRunner, loss: Path
 
 @pytest.mark.parametrize(
     ("name", "message"),
-    [("x", "also a variable"), ("2L", "not a name"), ("[L]", "should be text")],
+    [
+        ("x", "also a variable"),
+        ("2L", "not a name"),
+        ("[L]", "should be text"),
+        ("r\n    where: {r: w*x - y}", "also a name in 'where'"),
+    ],
 )
 def test_the_name_key_is_validated(runner: CliRunner, loss: Path, name: str, message: str) -> None:
     loss.write_text(LOSS.replace("name: L", f"name: {name}"), encoding="utf-8")
