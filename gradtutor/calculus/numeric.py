@@ -31,6 +31,7 @@ from gradtutor.language.expr import (
     Node,
     Num,
     Var,
+    fold_left,
 )
 
 Array = npt.NDArray[np.float64]
@@ -138,8 +139,10 @@ class _Evaluator:
                 return np.full(self.size, np.e if name == "e" else np.pi)
             case Neg(operand):
                 return -self(operand)
-            case BinOp(op, left, right):
-                return self.binary(op, self(left), self(right))
+            case BinOp():  # a sum or product of any length: its left spine in a loop
+                return fold_left(
+                    node, self, lambda link, a: self.binary(link.op, a, self(link.right))
+                )
             case Call(func, args):
                 return self.call(func, [self(a) for a in args])
             case Indicator(Compare(op, left, right)):
@@ -271,8 +274,12 @@ def _mp(node: Node, point: Mapping[str, Any]) -> Any:
             return mpmath.e if name == "e" else mpmath.pi
         case Neg(operand):
             return -_mp(operand, point)
-        case BinOp(op, left, right):
-            return _mp_binary(op, _mp(left, point), _mp(right, point))
+        case BinOp():  # a sum or product of any length: its left spine in a loop
+            return fold_left(
+                node,
+                lambda bottom: _mp(bottom, point),
+                lambda link, a: _mp_binary(link.op, a, _mp(link.right, point)),
+            )
         case Call(func, args):
             values = [_mp(a, point) for a in args]
             if func in ("max", "min"):

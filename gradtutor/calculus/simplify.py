@@ -23,6 +23,7 @@ from gradtutor.language.expr import (
     Node,
     Num,
     Var,
+    map_spine,
     substitute,
     to_pretty,
     variables_of,
@@ -166,6 +167,8 @@ def _hide_calls(node: Node, atoms: dict[str, Node]) -> Node:
         name = next((k for k, v in atoms.items() if v == node), f"#{len(atoms)}")
         atoms[name] = node
         return Var(name)
+    if isinstance(node, BinOp):  # a long sum or product in a loop, not one frame per term
+        return map_spine(node, lambda operand: _hide_calls(operand, atoms))
     return _map_children(node, lambda child: _hide_calls(child, atoms))
 
 

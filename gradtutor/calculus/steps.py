@@ -53,6 +53,15 @@ from gradtutor.language.expr import to_pretty as _pretty
 Slot = Node | str
 _PLACEHOLDERS = ("u", "v", "w", "s", "t", "p", "q", "r")
 
+# Steps nest as the rules do: each quotient in a/b/c/…, each power in ((x²)²)², each function
+# applied to a function is one level. Beyond this, an explanation is unreadable, and deriving it
+# would exhaust the interpreter's stack: the request is refused instead.
+MAX_STEP_DEPTH = 100
+# The product rule writes one term per factor, each holding every other factor: n factors of a
+# product give n² in its derivative. Past this many nodes, the result is unreadable and slow to
+# build, print and simplify (seconds), so the request is refused instead.
+MAX_PRODUCT_RULE_SIZE = 50_000
+
 
 @dataclass(eq=False)
 class Step:
@@ -204,10 +213,13 @@ def left_chain(node: Node, ops: tuple[str, ...], sign: int = 1) -> list[tuple[in
 
     Only the left side is followed: a parenthesised right operand stays one term, as written.
     """
-    if isinstance(node, BinOp) and node.op in ops:
-        right_sign = -sign if node.op == "-" else sign
-        return [*left_chain(node.left, ops, sign), (right_sign, node.right)]
-    return [(sign, node)]
+    links: list[BinOp] = []
+    while isinstance(node, BinOp) and node.op in ops:  # a loop: a sum may have 500 terms
+        links.append(node)
+        node = node.left
+    operands = [(sign, node)]
+    operands.extend((-sign if link.op == "-" else sign, link.right) for link in reversed(links))
+    return operands
 
 
 class _Engine:
@@ -217,11 +229,24 @@ class _Engine:
         self.taken = taken | {wrt}
         self.bound: list[str] = []
         self.derived: dict[Node, Step] = {}
+        self.depth = 0
 
     def depends(self, node: Node) -> bool:
         return any(n == self.variable for n in walk(node))
 
     def derive(self, node: Node) -> Step:
+        self.depth += 1
+        try:
+            if self.depth > MAX_STEP_DEPTH:
+                raise GradtutorError(
+                    f"the steps of this derivative nest more than {MAX_STEP_DEPTH} levels deep",
+                    "explain an inner part of the formula on its own, then the whole",
+                )
+            return self.derive_here(node)
+        finally:
+            self.depth -= 1
+
+    def derive_here(self, node: Node) -> Step:
         if not self.depends(node):
             return self.unchanging(node)
         if node in self.derived and node != self.variable:
@@ -315,6 +340,13 @@ class _Engine:
 
     def product_rule(self, node: Node) -> Step:
         factors = [factor for _, factor in left_chain(node, ("*",))]
+        written = len(factors) * sum(1 for _ in walk(node))
+        if written > MAX_PRODUCT_RULE_SIZE:
+            raise GradtutorError(
+                f"the product rule on these {len(factors)} factors would write about {written:,} "
+                f"symbols, more than the {MAX_PRODUCT_RULE_SIZE:,} an explanation may hold",
+                "explain a shorter product, or write repeated factors as a power (x^5, not xxxxx)",
+            )
         substeps = [self.derive(factor) for factor in factors]
         terms = [
             (1, product([*factors[:i], step.result, *factors[i + 1 :]]))

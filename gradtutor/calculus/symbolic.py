@@ -29,6 +29,7 @@ from gradtutor.language.expr import (
     Node,
     Num,
     Var,
+    fold_left,
     number,
 )
 
@@ -91,8 +92,10 @@ def _build(node: Node) -> sympy.Expr:
             return sympy.E if name == "e" else sympy.pi
         case Neg(operand):
             return -_build(operand)
-        case BinOp(op, left, right):
-            return ARITHMETIC[op](_build(left), _build(right))
+        case BinOp():  # a sum or product of any length: its left spine in a loop
+            return fold_left(
+                node, _build, lambda link, left: ARITHMETIC[link.op](left, _build(link.right))
+            )
         case Call(func, args):
             return _SYMPY_FUNCTIONS[func](*(_build(a) for a in args))
         case Indicator(condition):

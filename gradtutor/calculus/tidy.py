@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from fractions import Fraction
 
-from gradtutor.language.expr import BinOp, Compare, Indicator, Neg, Node, Num, number
+from gradtutor.language.expr import BinOp, Compare, Indicator, Neg, Node, Num, left_spine, number
 
 
 def numeric_value(node: Node) -> Fraction | None:
@@ -22,11 +22,16 @@ def numeric_value(node: Node) -> Fraction | None:
         case Neg(operand):
             inner = numeric_value(operand)
             return None if inner is None else -inner
-        case BinOp("/", left, right):
-            top, bottom = numeric_value(left), numeric_value(right)
-            if top is None or bottom is None or bottom == 0:
-                return None
-            return top / bottom
+        case BinOp("/"):
+            # 1/2/3/…: the chain of quotients in a loop, the first numerator at its bottom.
+            bottom, links = left_spine(node)
+            quotient = None if any(link.op != "/" for link in links) else numeric_value(bottom)
+            for link in links:
+                divisor = numeric_value(link.right)
+                if quotient is None or divisor is None or divisor == 0:
+                    return None
+                quotient /= divisor
+            return quotient
     return None
 
 
@@ -43,9 +48,14 @@ def coefficient_literal(value: Fraction) -> Node:
 
 def _negated_leading(node: Node) -> Node:
     """−node with the sign on its first symbol: `−3/4`, not `−(3/4)`."""
-    if isinstance(node, BinOp) and node.op in ("*", "/"):
-        return BinOp(node.op, _negated_leading(node.left), node.right)
-    return Neg(node)
+    links: list[BinOp] = []
+    while isinstance(node, BinOp) and node.op in ("*", "/"):  # in a loop: any number of factors
+        links.append(node)
+        node = node.left
+    negated: Node = Neg(node)
+    for link in reversed(links):
+        negated = BinOp(link.op, negated, link.right)
+    return negated
 
 
 def exponent_literal(value: Fraction) -> Node:
@@ -57,9 +67,15 @@ def exponent_literal(value: Fraction) -> Node:
 
 def product_factors(node: Node) -> list[Node]:
     """The factors of a chain of `*` (as written, left to right)."""
-    if isinstance(node, BinOp) and node.op == "*":
-        return product_factors(node.left) + product_factors(node.right)
-    return [node]
+    factors: list[Node] = []
+    stack = [node]  # a stack, not recursion: a product may have hundreds of factors
+    while stack:
+        current = stack.pop()
+        if isinstance(current, BinOp) and current.op == "*":
+            stack.extend((current.right, current.left))
+        else:
+            factors.append(current)
+    return factors
 
 
 def split_coefficient(node: Node) -> tuple[Fraction, list[Node]]:
@@ -84,13 +100,19 @@ def split_coefficient(node: Node) -> tuple[Fraction, list[Node]]:
 
 def _unsigned(node: Node) -> tuple[int, Node]:
     """The sign of a factor, pulled out of a leading minus (also in a numerator), and the rest."""
-    if isinstance(node, Neg):
-        sign, rest = _unsigned(node.operand)
-        return -sign, rest
-    if isinstance(node, BinOp) and node.op == "/" and numeric_value(node) is None:
-        sign, top = _unsigned(node.left)
-        return sign, BinOp("/", top, node.right)
-    return 1, node
+    sign = 1
+    divisors: list[Node] = []  # the denominators passed on the way down, outermost first
+    while True:
+        if isinstance(node, Neg):
+            sign, node = -sign, node.operand
+        elif isinstance(node, BinOp) and node.op == "/" and numeric_value(node) is None:
+            divisors.append(node.right)
+            node = node.left
+        else:
+            break
+    for divisor in reversed(divisors):
+        node = BinOp("/", node, divisor)
+    return sign, node
 
 
 def _chain(factors: Sequence[Node]) -> Node:

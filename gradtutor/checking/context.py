@@ -51,6 +51,7 @@ from gradtutor.language.expr import (
     Node,
     Num,
     Var,
+    fold_left,
     number,
     to_pretty,
     variables_of,
@@ -359,12 +360,8 @@ def magnitude_tree(node: Node) -> Node:
             return _abs(node)
         case Neg(operand):
             return magnitude_tree(operand)
-        case BinOp("+" | "-", left, right):
-            return BinOp("+", magnitude_tree(left), magnitude_tree(right))
-        case BinOp("*", left, right):
-            return BinOp("*", magnitude_tree(left), magnitude_tree(right))
-        case BinOp("/", left, right):
-            return BinOp("/", magnitude_tree(left), _abs(right))
+        case BinOp():  # a sum or product of any length: its left spine in a loop
+            return fold_left(node, magnitude_tree, _magnitude_link)
         case Call(_, args) if len(args) == 1:
             # f(u) carries the error of u, scaled by about |f|, plus its own.
             inner = magnitude_tree(args[0])
@@ -372,6 +369,18 @@ def magnitude_tree(node: Node) -> Node:
         case Indicator(Compare()):
             return number(1)
     return _abs(node)
+
+
+def _magnitude_link(link: BinOp, left: Node) -> Node:
+    """The magnitude tree of `link`, given that of its left operand."""
+    match link.op:
+        case "+" | "-":
+            return BinOp("+", left, magnitude_tree(link.right))
+        case "*":
+            return BinOp("*", left, magnitude_tree(link.right))
+        case "/":
+            return BinOp("/", left, _abs(link.right))
+    return _abs(link)
 
 
 # --- the cache ------------------------------------------------------------------------------------

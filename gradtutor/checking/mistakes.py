@@ -641,10 +641,17 @@ def _lost_sign_message(node: Node) -> str:
 # --- tree surgery ---------------------------------------------------------------------------------
 
 
+# These walk with a stack of their own, not by recursion: a learner's sum or product may have
+# hundreds of terms, each one level deeper than the last.
+
+
 def _subtrees(tree: Node, path: tuple[int, ...] = ()) -> Iterator[tuple[tuple[int, ...], Node]]:
-    yield path, tree
-    for index, child in enumerate(_children(tree)):
-        yield from _subtrees(child, (*path, index))
+    stack = [(path, tree)]
+    while stack:
+        where, node = stack.pop()
+        yield where, node
+        kids = _children(node)
+        stack.extend(((*where, index), kids[index]) for index in reversed(range(len(kids))))
 
 
 def _children(node: Node) -> tuple[Node, ...]:
@@ -654,44 +661,62 @@ def _children(node: Node) -> tuple[Node, ...]:
 
 def _terms(tree: Node, path: tuple[int, ...] = ()) -> Iterator[tuple[tuple[int, ...], Node]]:
     """The terms of a sum (signs aside), each with its path."""
-    match tree:
-        case BinOp("+" | "-", left, right):
-            yield from _terms(left, (*path, 0))
-            yield from _terms(right, (*path, 1))
-        case Neg(operand):
-            yield from _terms(operand, (*path, 0))
-        case _:
-            yield path, tree
+    stack = [(path, tree)]
+    while stack:
+        where, node = stack.pop()
+        match node:
+            case BinOp("+" | "-", left, right):
+                stack.extend((((*where, 1), right), ((*where, 0), left)))
+            case Neg(operand):
+                stack.append(((*where, 0), operand))
+            case _:
+                yield where, node
 
 
 def _factors(
     term: Node, path: tuple[int, ...], divided: bool = False
 ) -> Iterator[tuple[tuple[int, ...], Node, bool]]:
     """The factors of a product or quotient, each with its path and whether it divides."""
-    match term:
-        case BinOp("*", left, right):
-            yield from _factors(left, (*path, 0), divided)
-            yield from _factors(right, (*path, 1), divided)
-        case BinOp("/", top, bottom):
-            yield from _factors(top, (*path, 0), divided)
-            yield (*path, 1), bottom, not divided
-        case _:
-            yield path, term, divided
+    stack = [(path, term, divided, True)]  # the last: whether to look inside the node
+    while stack:
+        where, node, below, inside = stack.pop()
+        match node:
+            case BinOp("*", left, right) if inside:
+                stack.extend((((*where, 1), right, below, True), ((*where, 0), left, below, True)))
+            case BinOp("/", top, bottom) if inside:
+                # A divisor is one factor, whatever it holds.
+                stack.extend(
+                    (((*where, 1), bottom, not below, False), ((*where, 0), top, below, True))
+                )
+            case _:
+                yield where, node, below
 
 
 def _replace(tree: Node, path: tuple[int, ...], new: Node) -> Node:
-    if not path:
-        return new
-    head, rest = path[0], path[1:]
-    match tree:
-        case Neg(operand):
-            return Neg(_replace(operand, rest, new))
+    """`tree` with the subtree at `path` replaced by `new`."""
+    above: list[tuple[Node, int]] = []  # each node on the way down, with the child taken
+    node = tree
+    for head in path:
+        kids = children(node)
+        if not isinstance(node, (Neg, BinOp, Call)) or head >= len(kids):
+            raise ValueError(f"no subtree at {path}")
+        above.append((node, head))
+        node = kids[head]
+    for parent, head in reversed(above):
+        new = _with_child(parent, head, new)
+    return new
+
+
+def _with_child(parent: Node, head: int, new: Node) -> Node:
+    match parent:
+        case Neg():
+            return Neg(new)
         case BinOp(op, left, right):
             if head == 0:
-                return BinOp(op, _replace(left, rest, new), right)
-            return BinOp(op, left, _replace(right, rest, new))
+                return BinOp(op, new, right)
+            return BinOp(op, left, new)
         case Call(func, args):
             changed = list(args)
-            changed[head] = _replace(args[head], rest, new)
+            changed[head] = new
             return Call(func, tuple(changed))
-    raise ValueError(f"no subtree at {path} in {tree!r}")
+    raise ValueError(f"{parent!r} has no operands")

@@ -14,7 +14,7 @@ import operator
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 BinaryOperator = Literal["+", "-", "*", "/", "^"]
 ComparisonOperator = Literal[">", ">=", "<", "<="]
@@ -91,6 +91,47 @@ class BinOp:
     right: Node
     implicit: bool = field(default=False, compare=False)
     column: int = field(default=0, compare=False)
+    # Computed once, from the left operand's own: hashing a sum of 500 terms must neither
+    # recurse 500 deep nor walk all of it again each time it is looked up.
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.op, self.left, self.right)))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __repr__(self) -> str:
+        # The dataclass's repr, written along the left spine in a loop.
+        return fold_left(
+            self,
+            repr,
+            lambda link, left: (
+                f"BinOp(op={link.op!r}, left={left}, right={link.right!r}, "
+                f"implicit={link.implicit!r}, column={link.column!r})"
+            ),
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as its left spine, flat (pickle would recurse once per term), and rebuilt rather
+        # than restored: a string's hash differs from one process to the next.
+        bottom, links = left_spine(self)
+        flat = [(link.op, link.right, link.implicit, link.column) for link in links]
+        return (_rebuilt_chain, (bottom, flat))
+
+    def __eq__(self, other: object) -> bool:
+        """Equal trees, compared along the left spine in a loop (as long as a formula can be)."""
+        if not isinstance(other, BinOp):
+            return NotImplemented
+        mine: Node = self
+        theirs: Node = other
+        while isinstance(mine, BinOp) and isinstance(theirs, BinOp):
+            if mine is theirs:
+                return True
+            if mine._hash != theirs._hash or mine.op != theirs.op or mine.right != theirs.right:
+                return False
+            mine, theirs = mine.left, theirs.left
+        return mine == theirs
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +226,14 @@ Node = (
 )
 
 
+def _rebuilt_chain(bottom: Node, links: list[tuple[BinaryOperator, Node, bool, int]]) -> Node:
+    """A chain of binary operations from its bottom operand up (unpickling, see `BinOp`)."""
+    node = bottom
+    for op, right, implicit, column in links:
+        node = BinOp(op, node, right, implicit, column)
+    return node
+
+
 def number(value: int | Fraction) -> Num:
     """A literal for a value computed rather than typed."""
     return Num(Fraction(value), _fraction_text(Fraction(value)))
@@ -205,6 +254,50 @@ def children(node: Node) -> tuple[Node, ...]:
         case Transpose(operand) | Reduce(_, operand):
             return (operand,)
     return ()
+
+
+def left_spine(node: Node) -> tuple[Node, list[BinOp]]:
+    """A chain of binary operations followed down its left operands, in a loop.
+
+    `a - b + c`, which the parser builds as `(a - b) + c`, gives `(a, [a - b, (a - b) + c])`: the
+    operand at the bottom, then each operation from the innermost out. The parser builds every
+    sum, product, run of names (`xxxx`) and run of superscripts this way, however long, so code
+    that walks a chain here instead of recursing on `left` spends no stack frame per term.
+    """
+    links: list[BinOp] = []
+    while isinstance(node, BinOp):
+        links.append(node)
+        node = node.left
+    links.reverse()
+    return node, links
+
+
+_Value = TypeVar("_Value")
+
+
+def fold_left(
+    node: Node, leaf: Callable[[Node], _Value], link: Callable[[BinOp, _Value], _Value]
+) -> _Value:
+    """`leaf` of the bottom of `node`'s left spine, then `link(operation, value so far)` upward.
+
+    `link` works out the right operand itself (its depth is bounded by the parser's nesting
+    limit); the left spine, whose length is not, costs no recursion.
+    """
+    bottom, links = left_spine(node)
+    value = leaf(bottom)
+    for operation in links:
+        value = link(operation, value)
+    return value
+
+
+def map_spine(node: BinOp, change: Callable[[Node], Node]) -> Node:
+    """`node` rebuilt with `change` applied to the bottom of its left spine and to each right
+    operand, in a loop (see `left_spine`)."""
+    return fold_left(
+        node,
+        change,
+        lambda link, left: BinOp(link.op, left, change(link.right), link.implicit, link.column),
+    )
 
 
 def walk(node: Node) -> Iterator[Node]:
@@ -228,11 +321,8 @@ def substitute(node: Node, replacements: Mapping[str, Node]) -> Node:
             return replacements[name]
         case Neg(operand):
             return Neg(substitute(operand, replacements))
-        case BinOp(op, left, right):
-            return BinOp(
-                op, substitute(left, replacements), substitute(right, replacements), node.implicit,
-                node.column,
-            )  # fmt: skip
+        case BinOp():
+            return map_spine(node, lambda operand: substitute(operand, replacements))
         case Call(func, args):
             return Call(func, tuple(substitute(arg, replacements) for arg in args), node.column)
         case Indicator(Compare(op, left, right)):
@@ -332,10 +422,9 @@ class _Printer:
                 return self.constant(name)
             case Neg(operand):
                 return self.minus + self.wrap(operand, _PRECEDENCE["neg"], strict=False)
-            case BinOp("^", base, exponent):
-                return self.power(base, exponent)
-            case BinOp(op, left, right):
-                return self.binary(op, left, right)
+            case BinOp():
+                # A sum or product of any length is a left spine: printed in a loop.
+                return fold_left(node, self.show, self.link)
             case Call(func, args):
                 return self.call(func, args)
             case Indicator(condition):
@@ -362,14 +451,23 @@ class _Printer:
             left_text = f"({left_text})"
         return f"{left_text}{symbol}{self.wrap(right, precedence, strict=True)}"
 
+    def link(self, node: BinOp, left_text: str) -> str:
+        """The text of `node`, given the text of its left operand."""
+        if node.op == "^":
+            return self.power(node.left, left_text, node.right)
+        return self.binary(node.op, node.left, left_text, node.right)
+
     def wrap(self, node: Node, outer: int, strict: bool) -> str:
         """Show `node`, in parentheses when it binds more loosely than its context."""
+        return self.enclose(node, self.show(node), outer, strict)
+
+    def enclose(self, node: Node, text: str, outer: int, strict: bool) -> str:
+        """`text` (the text of `node`) in parentheses when `node` binds looser than `outer`."""
         inner = _precedence(node)
         needs = inner < outer or (strict and inner == outer)
         # A number that prints with a sign, decimal point or slash is not atomic inside a power.
         if isinstance(node, Num) and outer == _PRECEDENCE["^"] and not _number_text(node).isdigit():
             needs = True
-        text = self.show(node)
         return f"({text})" if needs else text
 
     def number(self, node: Num) -> str:
@@ -378,10 +476,10 @@ class _Printer:
     def constant(self, name: str) -> str:
         return name
 
-    def binary(self, op: str, left: Node, right: Node) -> str:
+    def binary(self, op: str, left: Node, left_text: str, right: Node) -> str:
         precedence = _PRECEDENCE[op]
         symbol = self.operator(op)
-        left_text = self.wrap(left, precedence, strict=False)
+        left_text = self.enclose(left, left_text, precedence, strict=False)
         # `(1/2)·x`, not `1/2·x`: the reading is the same, but the eye should not have to know that.
         if op == "*" and isinstance(left, BinOp) and left.op == "/":
             left_text = f"({left_text})"
@@ -396,8 +494,8 @@ class _Printer:
     def operator(self, op: str) -> str:
         return {"+": " + ", "-": " - ", "*": self.times, "/": "/"}[op]
 
-    def power(self, base: Node, exponent: Node) -> str:
-        base_text = self.wrap(base, _PRECEDENCE["^"], strict=True)
+    def power(self, base: Node, base_text: str, exponent: Node) -> str:
+        base_text = self.enclose(base, base_text, _PRECEDENCE["^"], strict=True)
         # A power in the exponent is bracketed: 2^(x²), not 2^x², which reads two ways.
         exponent_text = self.wrap(exponent, _PRECEDENCE["^"], strict=True)
         return f"{base_text}^{exponent_text}"
@@ -422,12 +520,16 @@ class _AsciiPrinter(_Printer):
 
 def _without_leading_minus(node: Node) -> Node | None:
     """`4·y` for `−4·y` (a product or quotient whose first factor is negated); else None."""
-    if isinstance(node, BinOp) and node.op in ("*", "/"):
-        if isinstance(node.left, Neg):
-            return BinOp(node.op, node.left.operand, node.right, node.implicit)
-        inner = _without_leading_minus(node.left)
-        return None if inner is None else BinOp(node.op, inner, node.right, node.implicit)
-    return None
+    links: list[BinOp] = []
+    while isinstance(node, BinOp) and node.op in ("*", "/"):
+        links.append(node)
+        node = node.left
+    if not links or not isinstance(node, Neg):
+        return None
+    positive = node.operand
+    for link in reversed(links):  # rebuilt in a loop: a product may have hundreds of factors
+        positive = BinOp(link.op, positive, link.right, link.implicit, link.column)
+    return positive
 
 
 class _PrettyPrinter(_Printer):
@@ -436,12 +538,12 @@ class _PrettyPrinter(_Printer):
     hadamard_symbol = " ⊙ "
     transpose_mark = "ᵀ"
 
-    def binary(self, op: str, left: Node, right: Node) -> str:
+    def binary(self, op: str, left: Node, left_text: str, right: Node) -> str:
         # `a + −4·y` reads as `a − 4·y`: the same value, shown the way people write it.
         positive = _without_leading_minus(right) if op in ("+", "-") else None
         if positive is not None:
-            return super().binary("-" if op == "+" else "+", left, positive)
-        return super().binary(op, left, right)
+            return super().binary("-" if op == "+" else "+", left, left_text, positive)
+        return super().binary(op, left, left_text, right)
 
     def constant(self, name: str) -> str:
         return "π" if name == "pi" else name
@@ -449,12 +551,12 @@ class _PrettyPrinter(_Printer):
     def operator(self, op: str) -> str:
         return {"+": " + ", "-": " − ", "*": self.times, "/": "/"}[op]
 
-    def power(self, base: Node, exponent: Node) -> str:
+    def power(self, base: Node, base_text: str, exponent: Node) -> str:
         sign, magnitude = ("⁻", exponent.operand) if isinstance(exponent, Neg) else ("", exponent)
         if isinstance(magnitude, Num) and _number_text(magnitude).isdigit():
-            base_text = self.wrap(base, _PRECEDENCE["^"], strict=True)
+            base_text = self.enclose(base, base_text, _PRECEDENCE["^"], strict=True)
             return base_text + sign + _number_text(magnitude).translate(_SUPERSCRIPTS)
-        return super().power(base, exponent)
+        return super().power(base, base_text, exponent)
 
     def call(self, func: str, args: tuple[Node, ...]) -> str:
         if func == "abs":

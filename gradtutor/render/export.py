@@ -12,7 +12,18 @@ import re
 from gradtutor.calculus.backprop import Backprop, Row, Value
 from gradtutor.calculus.steps import Derivation, Step, fill
 from gradtutor.calculus.tidy import numeric_value
-from gradtutor.language.expr import BinOp, Call, Const, Indicator, Neg, Node, Num, Var, to_pretty
+from gradtutor.language.expr import (
+    BinOp,
+    Call,
+    Const,
+    Indicator,
+    Neg,
+    Node,
+    Num,
+    Var,
+    fold_left,
+    to_pretty,
+)
 from gradtutor.render.backprop import show_value
 from gradtutor.tutor.explain import Explanation
 
@@ -36,8 +47,12 @@ def _precedence(node: Node) -> int:
 
 
 def _wrap(node: Node, outer: int, strict: bool = False) -> str:
+    return _enclose(node, to_latex(node), outer, strict)
+
+
+def _enclose(node: Node, text: str, outer: int, strict: bool = False) -> str:
+    """`text`, the LaTeX of `node`, in parentheses when `node` binds looser than `outer`."""
     inner = _precedence(node)
-    text = to_latex(node)
     needs = inner < outer or (strict and inner == outer)
     return rf"\left({text}\right)" if needs else text
 
@@ -85,25 +100,8 @@ def to_latex(node: Node) -> str:
             return r"\pi" if name == "pi" else "e"
         case Neg(operand):
             return "-" + _wrap(operand, _PRECEDENCE["neg"])
-        case BinOp("/", left, right):
-            return rf"\frac{{{to_latex(left)}}}{{{to_latex(right)}}}"
-        case BinOp("^", base, exponent):
-            fraction = (isinstance(base, BinOp) and base.op == "/") or "/" in to_pretty(base)
-            base_text = (
-                rf"\left({to_latex(base)}\right)"
-                if fraction
-                else _wrap(base, _PRECEDENCE["^"], strict=True)
-            )
-            return f"{base_text}^{{{to_latex(exponent)}}}"
-        case BinOp(op, left, right):
-            precedence = _PRECEDENCE[op]
-            symbol = {"+": " + ", "-": " - ", "*": r" \cdot "}[op]
-            right_text = (
-                rf"\left({to_latex(right)}\right)"
-                if isinstance(right, Neg)
-                else _wrap(right, precedence, strict=True)
-            )
-            return f"{_wrap(left, precedence)}{symbol}{right_text}"
+        case BinOp():  # a sum or product of any length: its left spine in a loop
+            return fold_left(node, to_latex, _link)
         case Call(func, args):
             return _call(func, args)
         case Indicator(condition):
@@ -112,6 +110,29 @@ def to_latex(node: Node) -> str:
             )
             return rf"\left[{text}\right]" if node.bracket else rf"\mathbf{{1}}\left({text}\right)"
     raise TypeError(f"not an expression node: {node!r}")
+
+
+def _link(node: BinOp, left_text: str) -> str:
+    """The LaTeX of `node`, given that of its left operand."""
+    op, left, right = node.op, node.left, node.right
+    if op == "/":
+        return rf"\frac{{{left_text}}}{{{to_latex(right)}}}"
+    if op == "^":
+        fraction = (isinstance(left, BinOp) and left.op == "/") or "/" in to_pretty(left)
+        base_text = (
+            rf"\left({left_text}\right)"
+            if fraction
+            else _enclose(left, left_text, _PRECEDENCE["^"], strict=True)
+        )
+        return f"{base_text}^{{{to_latex(right)}}}"
+    precedence = _PRECEDENCE[op]
+    symbol = {"+": " + ", "-": " - ", "*": r" \cdot "}[op]
+    right_text = (
+        rf"\left({to_latex(right)}\right)"
+        if isinstance(right, Neg)
+        else _wrap(right, precedence, strict=True)
+    )
+    return f"{_enclose(left, left_text, precedence)}{symbol}{right_text}"
 
 
 def partial_latex(wrt: str, of: str = "f") -> str:
