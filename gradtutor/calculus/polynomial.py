@@ -23,7 +23,7 @@ from typing import NamedTuple
 import numpy as np
 
 from gradtutor.calculus.numeric import Array, Points
-from gradtutor.language.expr import BinOp, Const, Neg, Node, Num, Var
+from gradtutor.language.expr import BinOp, Const, Neg, Node, Num, Var, left_spine, walk
 
 EPS = float(np.finfo(np.float64).eps)
 # A whole power with a larger exponent is left to the general path (its rounding grows with it).
@@ -39,17 +39,17 @@ class NotPolynomial(Exception):
 def is_polynomial(node: Node) -> bool:
     """Whether every node is a number, a variable, e, π, `+ − ·`, a division by a nonzero
     number or a whole power (at most MAX_EXPONENT): a function defined and smooth everywhere."""
+    return all(_is_polynomial_node(part) for part in walk(node))
+
+
+def _is_polynomial_node(node: Node) -> bool:
     match node:
-        case Num() | Var() | Const():
+        case Num() | Var() | Const() | Neg() | BinOp("+" | "-" | "*"):
             return True
-        case Neg(operand):
-            return is_polynomial(operand)
-        case BinOp("+" | "-" | "*", left, right):
-            return is_polynomial(left) and is_polynomial(right)
-        case BinOp("/", left, Num(value)):
-            return value != 0 and is_polynomial(left)
-        case BinOp("^", base, Num(value)):
-            return value.denominator == 1 and 0 <= value <= MAX_EXPONENT and is_polynomial(base)
+        case BinOp("/", _, Num(value)):
+            return value != 0
+        case BinOp("^", _, Num(value)):
+            return value.denominator == 1 and 0 <= value <= MAX_EXPONENT
     return False
 
 
@@ -109,11 +109,49 @@ class Derivatives:
         known = self._known.get(id(node))
         if known is not None:
             return known[1]
-        entry = self._compute(node, extra)
+        if isinstance(node, BinOp):
+            return self._chain(node, extra)
+        return self._keep(node, self._compute(node, extra))
+
+    def _keep(self, node: Node, entry: _Entry) -> _Entry:
         if entry.pure:
             # The node is kept alive with its results, so that its id is not reused.
             self._known[id(node)] = (node, entry)
         return entry
+
+    def _chain(self, node: BinOp, extra: Mapping[str, Array]) -> _Entry:
+        """A sum or product of any length: its left spine in a loop, from the highest link
+        already known (each link is kept, as if computed alone)."""
+        bottom, links = left_spine(node)
+        start, entry = 0, None
+        for index in reversed(range(len(links))):
+            known = self._known.get(id(links[index]))
+            if known is not None:
+                start, entry = index + 1, known[1]
+                break
+        if entry is None:
+            entry = self._entry(bottom, extra)
+        for link in links[start:]:
+            entry = self._keep(link, self._link(link, entry, extra))
+        return entry
+
+    def _link(self, node: BinOp, left: _Entry, extra: Mapping[str, Array]) -> _Entry:
+        """The entry of `node`, given that of its left operand."""
+        match node:
+            case BinOp("+" | "-" | "*" as op, _, right):
+                return _combine(op, left, self._entry(right, extra))
+            case BinOp("/", _, Num(value)) if value != 0:
+                divisor = _float(value)
+                return _Entry(
+                    left.value / divisor, left.gradient / divisor,
+                    left.value_size / abs(divisor), left.gradient_size / abs(divisor),
+                    left.operations + 1, left.pure,
+                )  # fmt: skip
+            case BinOp("^", _, Num(value)) if value.denominator == 1 and (
+                0 <= value <= MAX_EXPONENT
+            ):
+                return _power(left, int(value))
+        raise NotPolynomial(type(node).__name__)
 
     def _unit(self, name: str) -> Array:
         """The gradient of a variable: 1 in its own row, 0 elsewhere."""
@@ -143,20 +181,6 @@ class Derivatives:
                     -inner.value, -inner.gradient, inner.value_size, inner.gradient_size,
                     inner.operations + 1, inner.pure,
                 )  # fmt: skip
-            case BinOp("+" | "-" | "*" as op, left, right):
-                return _combine(op, self._entry(left, extra), self._entry(right, extra))
-            case BinOp("/", left, Num(value)) if value != 0:
-                inner = self._entry(left, extra)
-                divisor = _float(value)
-                return _Entry(
-                    inner.value / divisor, inner.gradient / divisor,
-                    inner.value_size / abs(divisor), inner.gradient_size / abs(divisor),
-                    inner.operations + 1, inner.pure,
-                )  # fmt: skip
-            case BinOp("^", base, Num(value)) if value.denominator == 1 and (
-                0 <= value <= MAX_EXPONENT
-            ):
-                return _power(self._entry(base, extra), int(value))
         raise NotPolynomial(type(node).__name__)
 
 
@@ -246,36 +270,42 @@ def differentiate(terms: Mapping[Monomial, Fraction], variable: str) -> dict[Mon
 
 
 def _signed_terms(node: Node, sign: int) -> list[tuple[int, Node]]:
-    match node:
-        case BinOp("+", left, right):
-            return _signed_terms(left, sign) + _signed_terms(right, sign)
-        case BinOp("-", left, right):
-            return _signed_terms(left, sign) + _signed_terms(right, -sign)
-        case Neg(operand):
-            return _signed_terms(operand, -sign)
-    return [(sign, node)]
+    terms: list[tuple[int, Node]] = []
+    stack = [(sign, node)]  # a stack, not recursion: a sum may have hundreds of terms
+    while stack:
+        current_sign, current = stack.pop()
+        match current:
+            case BinOp("+" | "-" as op, left, right):
+                stack.append((current_sign if op == "+" else -current_sign, right))
+                stack.append((current_sign, left))
+            case Neg(operand):
+                stack.append((-current_sign, operand))
+            case _:
+                terms.append((current_sign, current))
+    return terms
 
 
 def _monomial(node: Node) -> tuple[Fraction, dict[str, int]] | None:
-    match node:
-        case Num(value):
-            return value, {}
-        case Var(name):
-            return Fraction(1), {name: 1}
-        case BinOp("^", Var(name), Num(value)) if value.denominator == 1 and value >= 0:
-            return Fraction(1), ({name: int(value)} if value else {})
-        case Neg(operand):
-            inner = _monomial(operand)
-            return None if inner is None else (-inner[0], inner[1])
-        case BinOp("*", left, right):
-            a, b = _monomial(left), _monomial(right)
-            if a is None or b is None:
+    coefficient = Fraction(1)
+    powers: dict[str, int] = {}
+    stack = [node]  # the factors, in a loop: a product may have hundreds of them
+    while stack:
+        match stack.pop():
+            case Num(value):
+                coefficient *= value
+            case Var(name):
+                powers[name] = powers.get(name, 0) + 1
+            case BinOp("^", Var(name), Num(value)) if value.denominator == 1 and value >= 0:
+                if value:
+                    powers[name] = powers.get(name, 0) + int(value)
+            case Neg(operand):
+                coefficient = -coefficient
+                stack.append(operand)
+            case BinOp("*", left, right):
+                stack.extend((right, left))
+            case BinOp("/", left, Num(value)) if value != 0:
+                coefficient /= value
+                stack.append(left)
+            case _:
                 return None
-            powers = dict(a[1])
-            for name, exponent in b[1].items():
-                powers[name] = powers.get(name, 0) + exponent
-            return a[0] * b[0], powers
-        case BinOp("/", left, Num(value)) if value != 0:
-            inner = _monomial(left)
-            return None if inner is None else (inner[0] / value, inner[1])
-    return None
+    return coefficient, powers

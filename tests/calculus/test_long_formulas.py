@@ -72,3 +72,14 @@ def test_a_long_sum_is_explained_rendered_and_exported() -> None:
     assert "2·x" in console.file.getvalue()  # type: ignore[attr-defined]
     assert "480" in document(explanation, "markdown")
     assert r"\frac" in document(explanation, "latex")
+
+
+def test_polynomial_forward_differentiation_follows_a_long_chain() -> None:
+    from gradtutor.calculus.polynomial import Derivatives, is_polynomial, monomials
+
+    run = parse("x" * 500, ["x"])  # x^500 as a product of 500 factors
+    assert is_polynomial(run)
+    ((slope, bound),) = Derivatives({"x": np.array([1.0])}).derivatives(run, ["x"])
+    assert slope[0] == pytest.approx(500.0) and bound[0] < 1e-9
+    long_sum = parse("+".join(["x*y"] * 200), ["x", "y"])
+    assert monomials(long_sum) == {(("x", 1), ("y", 1)): 200}
