@@ -229,6 +229,14 @@ def check_command(
         list[str] | None,
         typer.Option("--var", metavar="NAME", help="Inline: a variable name; repeat for each."),
     ] = None,
+    shape: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--shape",
+            metavar="X=n,d",
+            help="Inline: a vector or matrix variable and its dimensions; repeat for each.",
+        ),
+    ] = None,
 ) -> None:
     """Grade answers: answers files against the exercises, or one answer inline.
 
@@ -259,6 +267,7 @@ def check_command(
         report = run_check(
             answers or [], exercises=exercises, function=function, wrt=wrt, answer=answer,
             variables=var, seed=seed, timeout=timeout, jobs=jobs, min_score=threshold,
+            shapes=shape or (),
         )  # fmt: skip
         inline = function is not None or answer is not None
         data = report_data(report, reveal=reveal, exercises=exercises, inline=inline)

@@ -43,6 +43,7 @@ from gradtutor.language.expr import (
     Neg,
     Node,
     Var,
+    has_tensor_operations,
     number,
     to_ascii,
     variables_of,
@@ -174,7 +175,16 @@ class Derivation:
 
 def derive(tree: Node, wrt: str, *, simplify: bool = True, name: str = "f") -> Derivation:
     """Differentiate `tree` (the function called `name`) by the variable `wrt`, one rule at a
-    time."""
+    time.
+
+    Raises `GradtutorError` for a formula of vectors and matrices: its rules are not written yet.
+    """
+    if has_tensor_operations(tree):
+        raise GradtutorError(
+            "the steps of a vector or matrix derivative are not written yet; the step engine "
+            "derives formulas of numbers",
+            "check an answer with gradtutor check, which grades matrix answers entry by entry",
+        )
     engine = _Engine(wrt, set(variables_of(tree)))
     root = engine.derive(tree)
     simplification = [

@@ -32,8 +32,9 @@ from gradtutor.checking.report import (
     Submission,
 )
 from gradtutor.errors import GradtutorError, ParseError
-from gradtutor.language.declarations import Formula, read_formula
-from gradtutor.language.expr import Node, to_pretty
+from gradtutor.language.declarations import Declarations, Formula, read_formula, shape_option
+from gradtutor.language.expr import Node, to_pretty, variables_of
+from gradtutor.language.parser import parse
 from gradtutor.language.reading import read_function
 
 if TYPE_CHECKING:  # answers files (and YAML) are read only when there are some
@@ -169,8 +170,9 @@ def _check_matrix(
 
 
 def clear_caches() -> None:
-    from gradtutor.checking import context, decision, matrix_context, symbolic_check
+    from gradtutor.checking import context, decision, matrix_check, matrix_context, symbolic_check
 
+    matrix_check.clear_cache()
     matrix_context.clear_caches()
     decision.clear_cache()
     _results.clear()
@@ -210,12 +212,17 @@ def check_inline(
     *,
     seed: int = 0,
     timeout: float = DEFAULT_TIMEOUT,
+    shapes: Sequence[str] = (),
 ) -> Report:
     """`gradtutor check --function F --wrt x --answer A`: a one-answer report.
 
     `wrt` may be left out for a function of one variable. Raises `ParseError` for a function
     that cannot be read and `GradtutorError` for a variable that is not one of it.
     """
+    if shapes:
+        return _check_inline_shaped(
+            function, wrt, answer, variables, shapes, seed=seed, timeout=timeout
+        )
     request = read_function(function, wrt, list(variables) if variables else None)
     if wrt is None:
         if len(request.variables) != 1:
@@ -231,6 +238,59 @@ def check_inline(
         variables=tuple(request.variables),
         domain=inline_domain(request.tree, request.variables),
         tree=request.tree,
+    )
+    result = check_answer(exercise, wrt, answer, seed=seed, timeout=timeout)
+    return Report(seed, [Submission("(inline)", None, [result])])
+
+
+def _check_inline_shaped(
+    function: str,
+    wrt: str | None,
+    answer: str,
+    variables: Iterable[str] | None,
+    shapes: Sequence[str],
+    *,
+    seed: int,
+    timeout: float,
+) -> Report:
+    """An inline check with `--shape X=n,d`: the variables are every free name (or `--var`)."""
+    declared = dict(shape_option(text) for text in shapes)
+    dimensions = [d for dims in declared.values() for d in dims if isinstance(d, str)]
+    tree = parse(function, list(variables) if variables else None, dimensions=dimensions)
+    names = list(variables) if variables else variables_of(tree)
+    for name in declared:
+        if name not in names:
+            raise GradtutorError(
+                f"--shape gives a shape for '{name}', which is not a variable of {function}",
+                f"its variables are {', '.join(names) or 'none'}",
+            )
+        if name in dimensions:
+            raise GradtutorError(
+                f"'{name}' is both a variable and a dimension", "give the dimension its own name"
+            )
+    shape = read_formula(function, Declarations.of(names, declared)).shape
+    if shape.rank > 1:
+        raise GradtutorError(
+            f"{function} is {shape.described()}; gradtutor differentiates a number or a vector",
+            "sum it into a number, for example sum(G ⊙ (X @ W))",
+        )
+    if wrt is None:
+        if len(names) != 1:
+            raise GradtutorError(
+                f"{function} has several variables ({', '.join(names)})",
+                "say which derivative the answer is with --wrt NAME",
+            )
+        wrt = names[0]
+    if wrt not in names:
+        raise GradtutorError(
+            f"'{wrt}' is not a variable of {function}", f"its variables are {', '.join(names)}"
+        )
+    exercise = ExerciseSpec(
+        id="function",
+        function=function,
+        variables=tuple(names),
+        domain=(),
+        shapes=tuple(declared.items()),
     )
     result = check_answer(exercise, wrt, answer, seed=seed, timeout=timeout)
     return Report(seed, [Submission("(inline)", None, [result])])

@@ -93,6 +93,7 @@ class ExerciseSpec:
     # The dimensions of each non-scalar variable, and the named intermediates (`where`).
     shapes: tuple[tuple[str, tuple[str | int, ...]], ...] = ()
     where: tuple[tuple[str, str], ...] = ()
+    name: str = field(default="f", compare=False)  # what the function is called: ∂L/∂W
 
     @classmethod
     def of(cls, exercise: Any) -> ExerciseSpec:
@@ -116,6 +117,7 @@ class ExerciseSpec:
                 for name, dims in (getattr(exercise, "shapes", None) or {}).items()
             ),
             where=tuple((getattr(exercise, "where", None) or {}).items()),
+            name=str(getattr(exercise, "name", None) or "f"),
         )
 
     @cached_property

@@ -197,6 +197,7 @@ def run_check(
     wrt: str | None = None,
     answer: str | None = None,
     variables: Sequence[str] | None = None,
+    shapes: Sequence[str] = (),
     seed: int = 0,
     timeout: float = DEFAULT_TIMEOUT,
     jobs: int = 1,
@@ -237,7 +238,9 @@ def run_check(
                 "an inline check needs both --function and --answer",
                 "e.g. gradtutor check --function 'x^2 y' --wrt x --answer '2x y'",
             )
-        report = check_inline(function, wrt, answer, variables, seed=seed, timeout=timeout)
+        report = check_inline(
+            function, wrt, answer, variables, seed=seed, timeout=timeout, shapes=shapes
+        )
         return replace(report, min_score=needed)
     if not answer_files:
         raise GradtutorError(

@@ -16,7 +16,10 @@ the entry (i, j) where it and the slope of f disagree, both values and the sizes
 
 from __future__ import annotations
 
+import itertools
+from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import sympy
@@ -36,7 +39,7 @@ from gradtutor.checking.report import (
 )
 from gradtutor.checking.symbolic_check import MAX_EXPANDED_TERMS, compare, expansion_size
 from gradtutor.language.declarations import Formula
-from gradtutor.language.expr import Node
+from gradtutor.language.expr import Node, to_ascii
 from gradtutor.language.shapes import Shape
 
 # Finite-difference error estimates are multiplied by this before use as a tolerance.
@@ -79,7 +82,30 @@ class _Mismatch:
 
 
 def decide_matrix(context: MatrixContext, answer: Formula, timeout: float) -> MatrixDecision:
-    """Both checks of an answer already read (its shapes conform); see the module docstring."""
+    """Both checks of an answer already read (its shapes conform); see the module docstring.
+
+    Decisions are cached by the answer as a function of the variables, so `X^T @ G` pays
+    nothing once `Xᵀ G` was checked.
+    """
+    key = (context.spec, context.wrt, context.seed, to_ascii(answer.expanded), timeout)
+    decision = _decisions.get(key)
+    if decision is None:
+        decision = _decide(context, answer, timeout)
+        _decisions[key] = decision
+        if len(_decisions) > DECISIONS_KEPT:
+            _decisions.popitem(last=False)
+    return decision
+
+
+_decisions: OrderedDict[tuple[Any, ...], MatrixDecision] = OrderedDict()
+DECISIONS_KEPT = 20_000
+
+
+def clear_cache() -> None:
+    _decisions.clear()
+
+
+def _decide(context: MatrixContext, answer: Formula, timeout: float) -> MatrixDecision:
     if not answer.shape.same_as(context.expected):
         return _wrong_shape(context, answer)
     budget = Budget(timeout)
@@ -177,16 +203,16 @@ def _compare_entries(
 ) -> tuple[SymbolicResult, tuple[int, ...] | None]:
     result: SymbolicResult = "equal"
     outer_rank = function_shape.rank
+    if quick:
+        # The numbers already disagree: SymPy need only confirm one entry at an exact point.
+        for index in itertools.islice(np.ndindex(reference.shape), QUICK_ENTRIES):
+            if _differs_somewhere(answer[index] - reference[index]):
+                return "different", index
+        return "undecided", None
     # Cheap first: every entry whose difference is 0 as built or once expanded.
     pending = [
         i for i in np.ndindex(reference.shape) if not _plainly_equal(answer[i], reference[i])
     ]
-    if quick:
-        # The numbers already disagree: SymPy need only confirm one entry at an exact point.
-        for index in pending[:QUICK_ENTRIES]:
-            if _differs_somewhere(answer[index] - reference[index]):
-                return "different", index
-        return ("undecided", None) if pending else ("equal", None)
     for index in pending:
         outer = (
             int(np.ravel_multi_index(index[:outer_rank], reference.shape[:outer_rank]))

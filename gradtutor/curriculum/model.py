@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from gradtutor.errors import GradtutorError
 from gradtutor.language.declarations import Declarations, read_formula
-from gradtutor.language.expr import Node
+from gradtutor.language.expr import Node, to_pretty
 from gradtutor.language.reading import read_function
 from gradtutor.language.shapes import Shape
 
@@ -102,6 +102,23 @@ class Exercise(BaseModel):
         """The shape of ∂f/∂wrt: wrt's for a number f; [len f, len wrt] (the Jacobian) for a
         vector f."""
         return Shape(self.function_shape.dims + self.declarations.shape_of(wrt).dims)
+
+    @property
+    def written(self) -> Node:
+        """The function as written, intermediates by name and products settled (for people)."""
+        return read_formula(self.function, self.declarations).tree
+
+    def declared_texts(self) -> list[tuple[str, str]]:
+        """`("shapes", "X: n×d, W: d×k")` and `("where", "Z = X @ W + b")`, when declared."""
+        texts: list[tuple[str, str]] = []
+        if self.shapes:
+            shown = ", ".join(
+                f"{name}: {Shape(tuple(dims)).short()}" for name, dims in self.shapes.items()
+            )
+            texts.append(("shapes", shown))
+        for name, formula in self.declarations.definitions.items():
+            texts.append(("where", f"{name} = {to_pretty(formula.tree)}"))
+        return texts
 
     def shape_text(self, wrt: str) -> str | None:
         """`d×k` for a matrix answer, `k` for a vector, None for a number."""

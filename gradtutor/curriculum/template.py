@@ -59,7 +59,7 @@ def comment_lines(text: str, indent: str, wrap: bool = True) -> Iterator[str]:
 
 
 def function_label(exercise: Exercise) -> str:
-    return f"{exercise.name}({', '.join(exercise.variables)}) = {to_pretty(exercise.tree)}"
+    return f"{exercise.name}({', '.join(exercise.variables)}) = {to_pretty(exercise.written)}"
 
 
 def answers_template(
@@ -98,6 +98,8 @@ def _exercise_lines(exercise: Exercise, student: str | None) -> Iterable[str]:
     if exercise.params:
         label += "  (your own numbers)" if student else ""
     yield from comment_lines(label, "  ", wrap=False)
+    for key, text in exercise.declared_texts():
+        yield from comment_lines(f"{key}: {text}", "  ", wrap=False)
     yield from comment_lines(exercise.prompt, "  ")
     if exercise.params and not student:
         yield from comment_lines(
@@ -107,7 +109,10 @@ def _exercise_lines(exercise: Exercise, student: str | None) -> Iterable[str]:
         )
     yield f"  {yaml_key(exercise.id)}:"
     for wrt in exercise.ask:
-        yield f'    {yaml_key(wrt)}: ""  # ∂{exercise.name}/∂{wrt}'
+        shape = exercise.shape_text(wrt)
+        yield f'    {yaml_key(wrt)}: ""  # ∂{exercise.name}/∂{wrt}' + (
+            f" ({shape})" if shape else ""
+        )
 
 
 def template_summary(collection: Collection) -> dict[str, Any]:

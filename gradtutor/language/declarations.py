@@ -10,10 +10,12 @@ definition (for the checks, which differentiate and evaluate the function of the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
+from gradtutor.errors import GradtutorError
 from gradtutor.language.expr import Node, substitute
 from gradtutor.language.parser import parse
 from gradtutor.language.shapes import SCALAR, DimSize, Shape, annotate
@@ -79,6 +81,26 @@ class Declarations:
         for name, text in self.where:
             read[name] = _read(text, self, read)
         return read
+
+
+def shape_option(text: str) -> tuple[str, tuple[DimSize, ...]]:
+    """`X=n,d` (as `--shape` gives it) read as the name X and its dimensions (n, d).
+
+    Raises `GradtutorError` with what to write when it is not a name, `=` and one or two
+    dimensions (names, or whole numbers from 1 on).
+    """
+    name, equals, dims_text = text.partition("=")
+    dims = [d.strip() for d in dims_text.split(",")] if equals else []
+    good = re.fullmatch(_NAME, name.strip()) and 1 <= len(dims) <= 2
+    if good and all(re.fullmatch(_NAME, d) or (d.isdigit() and int(d) >= 1) for d in dims):
+        return name.strip(), tuple(int(d) if d.isdigit() else d for d in dims)
+    raise GradtutorError(
+        f"--shape {text!r} is not a shape",
+        "write the variable, = and its dimensions, e.g. --shape X=n,d or --shape b=k",
+    )
+
+
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 
 
 @dataclass(frozen=True)

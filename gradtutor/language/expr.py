@@ -345,6 +345,16 @@ def substitute(node: Node, replacements: Mapping[str, Node]) -> Node:
     return node
 
 
+def has_tensor_operations(node: Node) -> bool:
+    """Whether the tree uses an operation of vectors and matrices (a product, a transpose, a
+    reduction, a tensor function, a dimension's size)."""
+    tensor_nodes = (Dim, MatMul, Hadamard, Transpose, Reduce)
+    return any(
+        isinstance(n, tensor_nodes) or (isinstance(n, Call) and n.func in TENSOR_FUNCTIONS)
+        for n in walk(node)
+    )
+
+
 def has_kink(node: Node) -> bool:
     """Whether the tree contains a function or indicator whose derivative is not continuous."""
     return any(

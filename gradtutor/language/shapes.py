@@ -23,7 +23,6 @@ from dataclasses import dataclass
 
 from gradtutor.errors import ParseError
 from gradtutor.language.expr import (
-    TENSOR_FUNCTIONS,
     BinOp,
     Call,
     Compare,
@@ -38,6 +37,7 @@ from gradtutor.language.expr import (
     Reduce,
     Transpose,
     Var,
+    has_tensor_operations,
     number,
     to_pretty,
     walk,
@@ -404,7 +404,7 @@ def scalar_form(tree: Node) -> Node:
     as it was). Raises `ShapeError` for an operation that has no meaning on numbers (`x @ y`,
     `sum(x, axis=1)`, `ones(3)`).
     """
-    if not any(isinstance(node, _TENSOR_NODES) or _tensor_call(node) for node in walk(tree)):
+    if not has_tensor_operations(tree):
         return tree
     annotated = annotate(tree, {})
     for node in walk(annotated.tree):
@@ -415,13 +415,6 @@ def scalar_form(tree: Node) -> Node:
                 "vectors and matrices need an exercise that declares shapes",
             )
     return _lowered(annotated.tree)
-
-
-_TENSOR_NODES = (MatMul, Hadamard, Transpose, Reduce, Dim)
-
-
-def _tensor_call(node: Node) -> bool:
-    return isinstance(node, Call) and node.func in TENSOR_FUNCTIONS
 
 
 def _lowered(node: Node) -> Node:

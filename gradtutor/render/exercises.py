@@ -14,13 +14,15 @@ from gradtutor.curriculum.model import DEFAULT_INTERVAL, Exercise
 from gradtutor.language.expr import to_pretty
 
 
-def partial(wrt: str, of: str = "f") -> str:
-    return f"∂{of}/∂{wrt}"
+def partial(wrt: str, of: str = "f", shape: str | None = None) -> str:
+    """`∂f/∂x`, or with the derivative's shape `∂L/∂W (d×k)`."""
+    return f"∂{of}/∂{wrt}" + (f" ({shape})" if shape else "")
 
 
 def asked(exercise: Exercise) -> str:
-    """What an exercise asks for: `∂f/∂x, ∂f/∂y` (by the function's name)."""
-    return ", ".join(partial(wrt, exercise.name) for wrt in exercise.ask)
+    """What an exercise asks for: `∂f/∂x, ∂f/∂y` (by the function's name; `∂L/∂W (d×k)` for a
+    matrix)."""
+    return ", ".join(partial(wrt, exercise.name, exercise.shape_text(wrt)) for wrt in exercise.ask)
 
 
 def asked_in_full(exercise: Exercise) -> str:
@@ -45,16 +47,25 @@ def exercise_table(exercises: Sequence[Exercise], status: Mapping[str, str] | No
         if exercise.set != current_set:
             current_set = exercise.set
             table.add_row(Text(f"{exercise.set}:", style="bold"))
-        row = [exercise.id, exercise.title, ", ".join(f"∂{wrt}" for wrt in exercise.ask)]
+        row = [
+            exercise.id,
+            exercise.title,
+            ", ".join(_short_partial(exercise, w) for w in exercise.ask),
+        ]
         if status is not None:
             row.append(status.get(exercise.id, ""))
         table.add_row(*row)
     return table
 
 
+def _short_partial(exercise: Exercise, wrt: str) -> str:
+    shape = exercise.shape_text(wrt)
+    return f"∂{wrt}" + (f" ({shape})" if shape else "")
+
+
 def function_text(exercise: Exercise) -> str:
-    """`f(x, y) = x + y`, written for people."""
-    return f"{exercise.name}({', '.join(exercise.variables)}) = {to_pretty(exercise.tree)}"
+    """`f(x, y) = x + y`, written for people (intermediates by name)."""
+    return f"{exercise.name}({', '.join(exercise.variables)}) = {to_pretty(exercise.written)}"
 
 
 def _interval(low: float, high: float) -> str:
@@ -71,6 +82,7 @@ def exercise_view(exercise: Exercise) -> RenderableType:
         Text(exercise.prompt),
         Text(""),
         Text.assemble(("function ", label), function_text(exercise)),
+        *(Text.assemble((f"{key:<9}", label), text) for key, text in exercise.declared_texts()),
         Text.assemble(("find     ", label), asked_in_full(exercise)),
     ]
     domain = {

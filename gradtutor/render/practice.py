@@ -90,7 +90,9 @@ def exercise_view(event: ExerciseShown, plain: bool = False) -> RenderableType:
     exercise = event.exercise
     heading = f"Exercise {event.number} of {event.total} · {exercise.set} · {exercise.id}"
     function = Text.assemble(
-        f"{exercise.name}({', '.join(exercise.variables)}) = ", (to_pretty(exercise.tree), "bold")
+        f"{exercise.name}({', '.join(exercise.variables)}) = ",
+        (to_pretty(exercise.written), "bold"),
+        *(f"\n  {key} {text}" for key, text in exercise.declared_texts()),
     )
     asked = _and([partial(name, exercise.name) for name in exercise.ask])
     task = f"Find {asked}" + (", one at a time." if len(exercise.ask) > 1 else ".")
@@ -112,6 +114,14 @@ def exercise_view(event: ExerciseShown, plain: bool = False) -> RenderableType:
 
 
 def _counterexample_text(counterexample: Counterexample) -> str:
+    if counterexample.entry is not None and counterexample.sizes is not None:
+        index = ", ".join(str(i) for i in counterexample.entry)
+        sizes = ", ".join(f"{name} = {size}" for name, size in counterexample.sizes.items())
+        return (
+            f"at entry ({index}), random tensors at {sizes}, the derivative is "
+            f"{_number(counterexample.expected)} but your answer gives "
+            f"{_number(counterexample.got)}"
+        )
     return (
         f"at {_point(counterexample.point)} the derivative is "
         f"{_number(counterexample.expected)} but your answer gives {_number(counterexample.got)}"

@@ -226,6 +226,11 @@ def _evidence_lines(result: Json, counterexample: bool) -> Iterator[str]:
 def _counterexample_line(counterexample: Json) -> str:
     point = counterexample.get("point")
     where = format_point(point) if isinstance(point, Mapping) else "a sample point"
+    entry, sizes = counterexample.get("entry"), counterexample.get("sizes")
+    if isinstance(entry, list) and isinstance(sizes, Mapping):
+        at = ", ".join(f"{name} = {size}" for name, size in sizes.items())
+        index = ", ".join(str(i) for i in entry)
+        where = f"entry ({index}), random tensors at {at}"
     return (
         f"At {where}: the derivative is {format_value(counterexample.get('expected'))}, "
         f"your answer gives {format_value(counterexample.get('got'))}."

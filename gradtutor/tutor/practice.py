@@ -33,7 +33,7 @@ from gradtutor.calculus.steps import Derivation
 from gradtutor.checking.report import Result
 from gradtutor.curriculum.model import Collection, Exercise
 from gradtutor.errors import GradtutorError, ParseError
-from gradtutor.language.parser import parse
+from gradtutor.language.declarations import read_formula
 from gradtutor.tutor.progress import (
     ProgressStore,
     Verdict,
@@ -354,7 +354,10 @@ class PracticeSession:
         if self.phase is Phase.CONFIRMING:
             return "show the steps? [y/N] "
         if self.phase is Phase.ASKING and self._current is not None:
-            return f"∂{self._current.exercise.name}/∂{self._current.pending[0]} = "
+            wrt = self._current.pending[0]
+            shape = self._current.exercise.shape_text(wrt)
+            name = self._current.exercise.name
+            return f"∂{name}/∂{wrt}" + (f" ({shape})" if shape else "") + " = "
         return "next> "
 
     @property
@@ -557,7 +560,7 @@ class PracticeSession:
         assert current is not None
         exercise, wrt = current.exercise, current.pending[0]
         try:
-            parse(text, exercise.variables)
+            read_formula(text, exercise.declarations)
         except ParseError as error:
             return [self._refused(text, error)]
         try:
