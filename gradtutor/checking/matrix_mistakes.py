@@ -3,8 +3,9 @@
 A wrong answer is edited one slip at a time, and an edit that makes it right names the slip: a
 transpose added or taken away, the factors of a product swapped, a matrix product turned
 elementwise or the reverse, a sum moved to another axis, added or removed, a factor 1/n (a batch
-mean) or a sign restored, the local slope of an activation of the function (the ReLU mask 1(u > 0),
-σ′ = σ(1 − σ), tanh′ = 1 − tanh²) put back where its shape fits. Each edited answer is checked
+mean) or a sign restored, a mask's condition turned round, the local slope of an activation of
+the function (the ReLU mask 1(u > 0), σ′ = σ(1 − σ), tanh′ = 1 − tanh²) put back where its shape
+fits. Each edited answer is checked
 against the finite differences of the function already computed for the verdict, at one set of
 sizes, so a diagnosis is only ever a correction that works. An answer of the wrong shape is
 described by its shape first: the transpose of the right one, or the shape of another quantity
@@ -30,6 +31,7 @@ from gradtutor.language.expr import (
     BinOp,
     Call,
     Compare,
+    ComparisonOperator,
     Dim,
     Hadamard,
     Indicator,
@@ -359,7 +361,27 @@ def _fold(context: MatrixContext, tree: Node) -> Node:
     return fold(tree)
 
 
+_FLIPPED: dict[str, ComparisonOperator] = {">": "<", ">=": "<=", "<": ">", "<=": ">="}
+
+
+def _conditions(context: MatrixContext, tree: Node) -> Iterator[_Edit]:
+    """A mask or indicator whose condition points the wrong way (1(Z < 0) for 1(Z > 0))."""
+    for node in walk(tree):
+        if isinstance(node, Indicator):
+            condition = node.condition
+            flipped = Indicator(
+                Compare(_FLIPPED[condition.op], condition.left, condition.right), node.bracket
+            )
+            yield _Edit(
+                "condition-flipped",
+                _replacing(tree, node, flipped),
+                f"The condition points the wrong way: {_show(flipped)}, not {_show(node)}. The "
+                "gradient passes where the activation's slope is 1.",
+            )
+
+
 _EDIT_MAKERS: tuple[Callable[[MatrixContext, Node], Iterator[_Edit]], ...] = (
+    _conditions,
     _transposes,
     _products,
     _sums,
