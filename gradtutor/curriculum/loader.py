@@ -42,7 +42,7 @@ from gradtutor.curriculum.yamlnodes import (
     load_yaml,
 )
 from gradtutor.errors import GradtutorError, ParseError
-from gradtutor.language.declarations import Formula
+from gradtutor.language.declarations import Declarations, Formula, read_formula
 from gradtutor.language.expr import Node, substitute, variables_of
 from gradtutor.language.parser import parse
 from gradtutor.language.shapes import SCALAR, Shape, ShapeError, annotate
@@ -616,7 +616,7 @@ class _ExerciseChecker:
             shapes={name: list(dims) for name, dims in (shapes or {}).items()},
             where=dict(self.entry.where),
         )
-        if exercise.declarations.tensor and not self.sound_shapes(exercise):
+        if exercise.declarations.tensor and not self.sound_shapes(exercise, list(params)):
             return None
         return self.with_params(exercise, params) if params else exercise
 
@@ -669,8 +669,8 @@ class _ExerciseChecker:
         for values in ({n: lo for n, (lo, _) in params.items()},
                        {n: hi for n, (_, hi) in params.items()}):  # fmt: skip
             try:
-                text = to_ascii(instantiate(template, exercise.variables, values))
-                parse(text, exercise.variables)
+                tree = instantiate(template, exercise.variables, values, exercise.declarations)
+                read_formula(to_ascii(tree), exercise.declarations)
             except ParseError as error:
                 shown = ", ".join(f"{name} = {value}" for name, value in values.items())
                 self.problem(
@@ -885,16 +885,18 @@ class _ExerciseChecker:
             known[name] = Formula(expanded, expanded, shape)
         return known
 
-    def sound_shapes(self, exercise: Exercise) -> bool:
+    def sound_shapes(self, exercise: Exercise, params: list[str]) -> bool:
         """The function is a number or a vector, and a vector's variables are vectors too."""
         before = len(self.reader.problems)
-        self.check_asked_shapes(exercise)
+        self.check_asked_shapes(exercise, params)
         return len(self.reader.problems) == before
 
-    def check_asked_shapes(self, exercise: Exercise) -> None:
+    def check_asked_shapes(self, exercise: Exercise, params: list[str]) -> None:
         scalar = self.node.get("function")
         at = scalar.start if scalar is not None else self.node.start
-        shape = exercise.function_shape
+        declared = exercise.declarations
+        scope = Declarations((*declared.variables, *params), declared.shapes, declared.where)
+        shape = read_formula(exercise.function, scope).shape
         if shape.rank > 1:
             self.problem(
                 at,

@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any, Protocol, TypeVar
 
+from gradtutor.language.declarations import Declarations, read_formula
 from gradtutor.language.expr import Neg, Node, Num, number, substitute, to_ascii
 from gradtutor.language.parser import parse
 
@@ -41,6 +42,9 @@ class Parameterised(Protocol):
     template: str | None
     prompt_template: str | None
     hint_templates: list[str]
+
+    @property
+    def declarations(self) -> Declarations: ...
 
     def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Any: ...
 
@@ -108,10 +112,24 @@ def literal(value: int) -> Node:
     return Neg(number(-value)) if value < 0 else Num(Fraction(value), str(value))
 
 
-def instantiate(template: str, variables: Sequence[str], values: Mapping[str, int]) -> Node:
-    """The tree of a parameterised function with `values` in place of its parameters."""
+def instantiate(
+    template: str,
+    variables: Sequence[str],
+    values: Mapping[str, int],
+    declarations: Declarations | None = None,
+) -> Node:
+    """The tree of a parameterised function with `values` in place of its parameters.
+
+    With `declarations` that have shapes or intermediates, the tree is read as the exercise
+    reads it (products settled, intermediates by name), so that it prints back the same way.
+    """
     literals = {name: literal(value) for name, value in values.items()}
-    return substitute(parse(template, [*variables, *values]), literals)
+    if declarations is None or not (declarations.tensor or declarations.where):
+        return substitute(parse(template, [*variables, *values]), literals)
+    scope = Declarations(
+        (*declarations.variables, *values), declarations.shapes, declarations.where
+    )
+    return substitute(read_formula(template, scope).tree, literals)
 
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -134,13 +152,16 @@ def with_values(exercise: Exercise, values: Mapping[str, int]) -> Exercise:
     """The exercise with its parameters set to `values`: a plain exercise, `variant` recorded."""
     if not exercise.params or exercise.template is None:
         return exercise
-    tree = instantiate(exercise.template, exercise.variables, values)
+    tree = instantiate(exercise.template, exercise.variables, values, exercise.declarations)
     update: dict[str, object] = {"function": to_ascii(tree), "variant": dict(values)}
     if exercise.prompt_template is not None:
         update["prompt"] = fill(exercise.prompt_template, values)
         update["hints"] = [fill(hint, values) for hint in exercise.hint_templates]
     variant: Exercise = exercise.model_copy(update=update)
-    variant.__dict__["tree"] = tree  # seed the cache; a copied one would be the base's
+    if exercise.declarations.tensor or exercise.declarations.where:
+        variant.__dict__.pop("tree", None)  # read again, with the intermediates expanded
+    else:
+        variant.__dict__["tree"] = tree  # seed the cache; a copied one would be the base's
     return variant
 
 

@@ -117,3 +117,21 @@ def test_a_scalar_exercise_may_name_intermediates(tmp_path: Path) -> None:
     (loaded,) = load_collection(tmp_path / "set.yaml").exercises
     assert "shapes" not in loaded.to_json()
     assert loaded.shape_text("w") is None
+
+
+def test_per_student_numbers_work_with_shapes(tmp_path: Path) -> None:
+    text = exercise(
+        function="sum(G ⊙ (a X W))",
+        shapes="{X: [n, d], W: [d, k], G: [n, k]}",
+        params="{a: [2, 5]}",
+        ask="[W]",
+    )
+    assert load(tmp_path, text) == []
+    (base,) = load_collection(tmp_path / "set.yaml").exercises
+    variant = base.for_student("ada")
+    assert variant.function == f"sum(G * ({variant.variant['a']}*X @ W))"
+    assert variant.shape_text("W") == "d×k"
+    from gradtutor.checking.check import check_answer
+
+    right = check_answer(variant, "W", f"{variant.variant['a']} Xᵀ G")
+    assert right.verdict == "correct", right.message
