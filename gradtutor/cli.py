@@ -388,42 +388,49 @@ def homework_init_command(
     install: Annotated[
         str | None,
         typer.Option(
-            "--install", metavar="SPEC", help="What CI pip-installs. Default: this gradtutor."
+            "--install",
+            metavar="SPEC",
+            help="What CI installs: a pip requirement, or a wheel file (copied into ci/). "
+            "Default: the wheel of this gradtutor, put into ci/ with its sha256.",
+        ),
+    ] = None,
+    action: Annotated[
+        str | None,
+        typer.Option(
+            "--action",
+            metavar="OWNER/REPO@COMMIT",
+            help="Check with gradtutor's GitHub Action from that repository (its action.yml) "
+            "instead of the steps written out.",
         ),
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Write into DIR even if it is not empty.")
     ] = False,
 ) -> None:
-    """Create a homework repository: exercises, answers.yaml, CI workflows and a README."""
+    """Create a homework repository: exercises, answers.yaml, the wheel of this gradtutor, CI
+    workflows (GitHub, GitLab), a pre-push hook and a README."""
     from gradtutor.checking.report import min_score_of
-    from gradtutor.homework import default_install, init_homework
+    from gradtutor.homework.repository import init_homework
 
     with reported_errors():
         threshold = None if min_score is None else min_score_of(min_score)
         homework = init_homework(
-            directory, exercises, sets or (), min_score=threshold, install=install, force=force
-        )
+            directory, exercises, sets or (), min_score=threshold, install=install,
+            action=action, force=force,
+        )  # fmt: skip
     typer.echo(
         f"Wrote {directory}: {homework.exercises} exercises, {homework.partials} answers, "
         f"passing at {homework.min_score:g} of {homework.max_score:g} points."
     )
     for path in homework.files:
         typer.echo(f"  {path.relative_to(directory)}")
-    typer.echo(f"CI installs: {homework.install}")
-    if homework.default_install:
-        from rich.text import Text
-
-        from gradtutor.render import make_console
-
-        note = (
-            f"CI will run 'pip install {default_install()}', which works only once gradtutor "
-            f"{__version__} is on PyPI. Until then, edit .github/workflows/grade.yml and "
-            ".gitlab-ci.yml to install gradtutor from where you keep it, or write the repository "
-            "again with --force --install 'git+https://github.com/you/gradtutor'. The README "
-            "ends with the same note, for you to delete."
+    if homework.wheel is not None:
+        typer.echo(
+            f"CI installs {homework.install.requirement} ({homework.wheel.origin}), "
+            f"sha256 {homework.wheel.sha256}."
         )
-        make_console(stderr=True).print(Text.assemble(("note: ", "bold yellow"), note))
+    else:
+        typer.echo(f"CI installs: {homework.install.requirement}")
 
 
 ExerciseSourceOption = Annotated[

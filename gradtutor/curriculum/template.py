@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import textwrap
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -24,7 +25,8 @@ HEADER = """\
 # gradtutor answers file.
 # Write each partial derivative between the quotes, in gradtutor's math input language,
 # for example  x: "15(2x^2)^4 * 4x"  (see `gradtutor parse --help`).
-# Check your answers with:  gradtutor check {file}
+# {check_label}:
+#   {check}
 """
 
 # Plain YAML keys that read back as the same text; anything else is written quoted.
@@ -67,9 +69,17 @@ def answers_template(
     student: str | None = None,
     secret: str | None = None,
     file: str = "answers.yaml",
+    *,
+    check: str | None = None,
+    check_label: str = "Check your answers with",
 ) -> str:
-    """The template text. With `student`, each exercise with parameters shows their variant."""
-    lines = HEADER.format(file=file).splitlines()
+    """The template text. With `student`, each exercise with parameters shows their variant.
+
+    The header names the command that checks the file (default: `gradtutor check FILE`).
+    """
+    if check is None:
+        check = shlex.join(["gradtutor", "check", file])
+    lines = HEADER.format(check=check, check_label=check_label).splitlines()
     if student:
         lines.append(f"student: {yaml_string(student)}")
     else:
@@ -138,7 +148,10 @@ def write_template(
     """
     collection = load_collection(exercises)
     name = output.name if output is not None else "answers.yaml"
-    text = answers_template(collection, student, file=name)
+    # The exercises as the user named them: the check then grades against these, no others.
+    where = [] if exercises is None else ["--exercises", str(exercises)]
+    check = shlex.join(["gradtutor", "check", name, *where])
+    text = answers_template(collection, student, file=name, check=check)
     if output is None:
         return text
     if output.exists() and not force:

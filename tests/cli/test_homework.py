@@ -1,7 +1,13 @@
-"""`gradtutor homework init`, and examples/homework graded through its own CI commands."""
+"""`gradtutor homework init`, and examples/homework graded through its own CI commands.
+
+These run the check commands in this process; tests/cli/test_homework_ci.py runs a generated
+repository's CI step by step in a fresh virtual environment, as CI itself would.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import re
 import shlex
 import shutil
 import xml.etree.ElementTree as ET
@@ -13,21 +19,16 @@ import sympy
 import yaml
 from typer.testing import CliRunner
 
-from gradtutor import homework
+from gradtutor import __version__
 from gradtutor.calculus.symbolic import from_sympy, symbol, to_sympy
 from gradtutor.cli import app
 from gradtutor.curriculum.loader import load_collection
-from gradtutor.homework import init_homework, requirement_from_direct_url
+from gradtutor.homework.repository import init_homework
 from gradtutor.language.expr import to_ascii
 from tests.conftest import ROOT
 
 EXAMPLE = ROOT / "examples" / "homework"
-
-
-@pytest.fixture(autouse=True)
-def installed_from_a_folder(monkeypatch: pytest.MonkeyPatch) -> None:
-    """As a checkout installed with `pip install .` is: CI gets the default install."""
-    monkeypatch.setattr(homework, "installed_from", lambda: None)
+WHEEL = f"gradtutor-{__version__}-py3-none-any.whl"
 
 
 COURSE = """\
@@ -113,37 +114,102 @@ def test_init_writes_a_repository(runner: CliRunner, course: Path, tmp_path: Pat
     assert "2 exercises, 3 answers, passing at 2 of 3 points" in result.stdout
     written = sorted(str(path.relative_to(target)) for path in target.rglob("*") if path.is_file())
     assert written == [
-        ".github/workflows/grade.yml", ".gitignore", ".gitlab-ci.yml", "README.md",
-        "answers.yaml", "exercises/warmup.yaml",
+        ".github/workflows/grade.yml", ".gitignore", ".gitlab-ci.yml", ".pre-commit-config.yaml",
+        "README.md", "answers.yaml", f"ci/{WHEEL}", "exercises/warmup.yaml",
     ]  # fmt: skip
     assert (target / "exercises/warmup.yaml").read_text("utf-8") == COURSE
     assert "--min-score 2" in " ".join(workflow_check_command(target))
+    digest = hashlib.sha256((target / "ci" / WHEEL).read_bytes()).hexdigest()
+    said = " ".join(result.stdout.split())
+    # Built from this checkout, or rebuilt from the installed files where CI installed it.
+    assert re.search(rf"CI installs ci/{re.escape(WHEEL)} \((built from|rebuilt from)", said)
+    assert f"sha256 {digest}." in said
 
 
-def test_init_with_the_default_install_tells_the_teacher_to_point_ci_at_gradtutor(
-    runner: CliRunner, course: Path, tmp_path: Path
+def test_by_default_ci_installs_the_wheel_in_the_repository(course: Path, tmp_path: Path) -> None:
+    homework = init_homework(tmp_path / "hw", course)
+    assert homework.wheel is not None
+    digest = hashlib.sha256(homework.wheel.path.read_bytes()).hexdigest()
+    install = [
+        f'echo "{digest}  ci/{WHEEL}" | sha256sum --check --strict',
+        f"python -m pip install ci/{WHEEL}",
+    ]
+    workflow = yaml.safe_load((homework.root / ".github/workflows/grade.yml").read_text("utf-8"))
+    steps = workflow["jobs"]["grade"]["steps"]
+    (step,) = [step for step in steps if step.get("name") == "Install gradtutor"]
+    assert step["run"].splitlines() == install
+    pipeline = yaml.safe_load((homework.root / ".gitlab-ci.yml").read_text("utf-8"))
+    assert pipeline["grade"]["script"][:2] == install
+    assert pipeline["grade"]["image"] == "python:3.12-slim"  # pip and sha256sum, nothing else
+    readme = (homework.root / "README.md").read_text("utf-8")
+    assert f"python -m pip install ci/{WHEEL}\n" in readme
+    assert digest in readme
+    # Nothing points at a release or a page that does not exist.
+    for path in homework.files:
+        if path.suffix != ".whl":
+            text = path.read_text("utf-8")
+            assert "pypi.org" not in text and "gradtutor==" not in text, path
+
+
+def test_install_takes_a_requirement_or_a_wheel_file(course: Path, tmp_path: Path) -> None:
+    spec = "gradtutor @ git+https://example.org/gradtutor@v1"
+    chosen = init_homework(tmp_path / "spec", course, install=spec)
+    assert chosen.wheel is None and not (chosen.root / "ci").exists()
+    workflow = (chosen.root / ".github/workflows/grade.yml").read_text("utf-8")
+    assert f"python -m pip install '{spec}'\n" in workflow
+    pipeline = yaml.safe_load((chosen.root / ".gitlab-ci.yml").read_text("utf-8"))
+    assert pipeline["grade"]["script"][0] == f"python -m pip install '{spec}'"
+    built = init_homework(tmp_path / "built", course).wheel
+    assert built is not None
+    copied = init_homework(tmp_path / "copied", course, install=str(built.path)).wheel
+    assert copied is not None and copied.path == tmp_path / "copied/ci" / WHEEL
+    assert copied.sha256 == built.sha256
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--install", "a\nb"], "holds a line break"),
+        (["--action", "you/gradtutor"], "is not a GitHub action reference"),
+    ],
+)
+def test_init_refuses_install_and_action_it_cannot_write(
+    runner: CliRunner, course: Path, tmp_path: Path, extra: list[str], message: str
 ) -> None:
-    from gradtutor import __version__
-
     target = tmp_path / "hw"
-    result = runner.invoke(app, ["homework", "init", str(target), "--exercises", str(course)])
-    assert result.exit_code == 0, result.output
-    note = " ".join(result.stderr.split())
-    assert note.startswith(f"note: CI will run 'pip install gradtutor=={__version__}'")
-    assert "edit .github/workflows/grade.yml and .gitlab-ci.yml" in note
-    assert "--install 'git+https://" in note
-    readme = (target / "README.md").read_text("utf-8")
-    assert "## Before you hand this out (teacher: then delete this section)" in readme
-    assert f"python -m pip install gradtutor=={__version__}\n```" in readme
-
-    chosen = tmp_path / "chosen"
-    spec = ["--install", "git+https://example.org/gradtutor@v1"]
     result = runner.invoke(
-        app, ["homework", "init", str(chosen), "--exercises", str(course), *spec]
+        app, ["homework", "init", str(target), "--exercises", str(course), *extra]
     )
-    assert result.exit_code == 0, result.output
-    assert result.stderr == ""
-    assert "Before you hand this out" not in (chosen / "README.md").read_text("utf-8")
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.stderr.split())
+    assert not target.exists()
+
+
+def test_the_answers_header_names_the_command_ci_runs(course: Path, tmp_path: Path) -> None:
+    root = init_homework(tmp_path / "hw", course, min_score=2).root
+    header = (root / "answers.yaml").read_text("utf-8").splitlines()
+    label = next(number for number, line in enumerate(header) if line.startswith("# Check"))
+    assert shlex.split(header[label + 1].removeprefix("#")) == gitlab_check_command(root)
+    assert workflow_check_command(root) == [*gitlab_check_command(root), "--format", "github"]
+    hook = yaml.safe_load((root / ".pre-commit-config.yaml").read_text("utf-8"))
+    assert shlex.split(hook["repos"][0]["hooks"][0]["entry"]) == gitlab_check_command(root)
+    readme = (root / "README.md").read_text("utf-8")
+    assert f"   {shlex.join(gitlab_check_command(root))}\n" in readme
+
+
+def test_action_makes_the_workflow_use_gradtutors_action(course: Path, tmp_path: Path) -> None:
+    reference = "you/gradtutor@" + "0123456789abcdef" * 2 + "01234567"
+    homework = init_homework(tmp_path / "hw", course, min_score=2, action=reference)
+    workflow = yaml.safe_load((homework.root / ".github/workflows/grade.yml").read_text("utf-8"))
+    steps = workflow["jobs"]["grade"]["steps"]
+    (step,) = [step for step in steps if step.get("uses") == reference]
+    assert homework.wheel is not None
+    assert step["with"] == {
+        "answers": "answers.yaml", "exercises": "exercises", "min-score": "2",
+        "reports": "reports", "install": f"ci/{WHEEL}", "install-sha256": homework.wheel.sha256,
+    }  # fmt: skip
+    action = yaml.safe_load((ROOT / "action.yml").read_text("utf-8"))
+    assert set(step["with"]) <= set(action["inputs"])
 
 
 def test_init_refuses_a_non_empty_folder(runner: CliRunner, course: Path, tmp_path: Path) -> None:
@@ -270,53 +336,21 @@ def test_example_fails_with_wrong_or_no_answers(
     assert "::error file=answers.yaml,line=" in wrong.stdout
 
 
-def test_example_is_what_homework_init_writes(example: Path, tmp_path: Path) -> None:
-    """The committed example stays in step with the generator (for its own exercises)."""
+def test_example_is_what_homework_init_writes(tmp_path: Path) -> None:
+    """The committed example stays in step with the generator (for its own exercises).
+
+    Its wheel is the gradtutor of the day it was written, so its hash may differ from a wheel
+    built now; the files must agree on everything else, and on the hash of the wheel they carry.
+    """
     fresh = init_homework(tmp_path / "fresh", EXAMPLE / "exercises").root
-    for name in ("answers.yaml", ".github/workflows/grade.yml", ".gitlab-ci.yml", "README.md",
-                 ".gitignore"):  # fmt: skip
-        assert (fresh / name).read_text("utf-8") == (EXAMPLE / name).read_text("utf-8"), name
-
-
-@pytest.mark.parametrize(
-    ("recorded", "requirement"),
-    [
-        (
-            '{"url": "https://github.com/you/gradtutor.git", '
-            '"vcs_info": {"vcs": "git", "commit_id": "4f2a9c1", "requested_revision": "v0.1.0"}}',
-            "gradtutor @ git+https://github.com/you/gradtutor.git@4f2a9c1",
-        ),
-        (
-            '{"url": "https://example.org/gradtutor-0.1.0.tar.gz", "archive_info": {}}',
-            "gradtutor @ https://example.org/gradtutor-0.1.0.tar.gz",
-        ),
-        ('{"url": "file:///home/you/gradtutor", "dir_info": {"editable": true}}', None),
-        ('{"url": "file:///tmp/gradtutor-0.1.0.tar.gz", "archive_info": {}}', None),
-        (
-            '{"url": "ssh://git@github.com/you/g.git", '
-            '"vcs_info": {"vcs": "git", "commit_id": "1"}}',
-            None,
-        ),
-        ('{"url": "https://hg.example.org/g", "vcs_info": {"vcs": "hg", "commit_id": "1"}}', None),
-        ("not json", None),
-        (None, None),
-    ],
-)
-def test_where_this_gradtutor_came_from(recorded: str | None, requirement: str | None) -> None:
-    # pip's PEP 610 record: a git checkout or a web archive can be installed by CI too.
-    assert requirement_from_direct_url(recorded) == requirement
-
-
-def test_ci_installs_the_gradtutor_the_teacher_installed_from_git(
-    runner: CliRunner, course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    spec = "gradtutor @ git+https://github.com/you/gradtutor.git@4f2a9c1"
-    monkeypatch.setattr(homework, "installed_from", lambda: spec)
-    target = tmp_path / "hw"
-    result = runner.invoke(app, ["homework", "init", str(target), "--exercises", str(course)])
-    assert result.exit_code == 0, result.output
-    assert f"CI installs: {spec}" in result.output
-    assert "note:" not in result.stderr
-    workflow = (target / ".github/workflows/grade.yml").read_text("utf-8")
-    assert f"python -m pip install '{spec}'" in workflow
-    assert "Before you hand this out" not in (target / "README.md").read_text("utf-8")
+    carried = hashlib.sha256((EXAMPLE / "ci" / WHEEL).read_bytes()).hexdigest()
+    built = hashlib.sha256((fresh / "ci" / WHEEL).read_bytes()).hexdigest()
+    names = sorted(
+        str(path.relative_to(fresh)) for path in fresh.rglob("*") if path.suffix != ".whl"
+    )
+    for name in names:
+        if (fresh / name).is_file():
+            expected = (fresh / name).read_text("utf-8").replace(built, carried)
+            assert (EXAMPLE / name).read_text("utf-8") == expected, name
+    example = {str(path.relative_to(EXAMPLE)) for path in EXAMPLE.rglob("*")}
+    assert example == {str(path.relative_to(fresh)) for path in fresh.rglob("*")}
