@@ -104,18 +104,31 @@ def parse_command(
     output: Annotated[
         TextOrJson, typer.Option("--format", parser=choice(TextOrJson), help="Output format.")
     ] = TextOrJson.text,
+    shape: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--shape",
+            metavar="X=n,d",
+            help="A vector or matrix variable and its dimensions; repeat for each.",
+        ),
+    ] = None,
 ) -> None:
     """Show how a formula is read, or why it cannot be. Exit 0 read, 1 refused.
 
     A formula may start with a minus sign wherever it stands: gradtutor parse '-x^2'.
     """
     from gradtutor.errors import ParseError
+    from gradtutor.language.declarations import shape_option
     from gradtutor.language.reading import parse_error_json, read
     from gradtutor.render import error_view, make_console
     from gradtutor.render.parse import reading_view
 
+    shapes = shape or []
+    with reported_errors():  # a malformed --shape is a usage error (exit 2), not a refusal
+        for item in shapes:
+            shape_option(item)
     try:
-        reading = read(expression, var)
+        reading = read(expression, var, shapes)
     except ParseError as error:
         if output is TextOrJson.json:
             print_json(parse_error_json(expression, error))

@@ -45,7 +45,7 @@ from gradtutor.errors import GradtutorError, ParseError
 from gradtutor.language.declarations import Declarations, Formula, read_formula
 from gradtutor.language.expr import Node, substitute, variables_of
 from gradtutor.language.parser import parse
-from gradtutor.language.shapes import SCALAR, Shape, ShapeError, annotate
+from gradtutor.language.shapes import MAX_LITERAL_SIZE, SCALAR, Shape, ShapeError, annotate
 
 ENVIRONMENT_VARIABLE = "GRADTUTOR_EXERCISES"
 MAX_PARAMETER = 10**6  # largest |value| of a per-student parameter
@@ -751,9 +751,16 @@ class _ExerciseChecker:
                 )
             items = value.items if isinstance(value, YamlSequence) else []
             for position, dim in enumerate(dims):
-                if isinstance(dim, int):
-                    continue
                 place = items[position].start if position < len(items) else at
+                if isinstance(dim, int):
+                    if dim > MAX_LITERAL_SIZE:
+                        self.problem(
+                            place,
+                            f"the size {dim} in the shape of '{name}' is above {MAX_LITERAL_SIZE}",
+                            "name the dimension (n, d, k): the checker chooses its sizes, "
+                            "small enough to differentiate in every entry",
+                        )
+                    continue
                 if dim in self.entry.shapes or dim in taken:
                     kind = "variable" if dim in self.entry.shapes else taken[dim]
                     self.problem(

@@ -18,7 +18,7 @@ from functools import cached_property, lru_cache
 from gradtutor.errors import GradtutorError
 from gradtutor.language.expr import Node, substitute
 from gradtutor.language.parser import parse
-from gradtutor.language.shapes import SCALAR, DimSize, Shape, annotate
+from gradtutor.language.shapes import MAX_LITERAL_SIZE, SCALAR, DimSize, Shape, annotate
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,13 @@ def shape_option(text: str) -> tuple[str, tuple[DimSize, ...]]:
     name, equals, dims_text = text.partition("=")
     dims = [d.strip() for d in dims_text.split(",")] if equals else []
     good = re.fullmatch(_NAME, name.strip()) and 1 <= len(dims) <= 2
-    if good and all(re.fullmatch(_NAME, d) or (d.isdigit() and int(d) >= 1) for d in dims):
+    sizes = [d for d in dims if d.isdigit()]
+    if good and all(re.fullmatch(_NAME, d) or d in sizes for d in dims):
+        if any(not 1 <= int(d) <= MAX_LITERAL_SIZE for d in sizes):
+            raise GradtutorError(
+                f"--shape {text!r}: a size written as a number goes from 1 to {MAX_LITERAL_SIZE}",
+                "name the dimension instead (--shape X=n,d): the checker chooses its sizes",
+            )
         return name.strip(), tuple(int(d) if d.isdigit() else d for d in dims)
     raise GradtutorError(
         f"--shape {text!r} is not a shape",

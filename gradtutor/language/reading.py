@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from gradtutor.errors import GradtutorError, ParseError
+from gradtutor.language.declarations import shape_option
 from gradtutor.language.expr import Node, to_ascii, to_pretty, variables_of
 from gradtutor.language.parser import parse
+from gradtutor.language.shapes import Shape, annotate
 
 
 @dataclass(frozen=True)
@@ -18,20 +20,37 @@ class Reading:
     pretty: str
     ascii: str
     variables: list[str]
+    shape: str | None = None  # with shapes declared: the value's shape, `d×k`
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "input": self.text,
             "read_as": self.pretty,
             "ascii": self.ascii,
             "variables": self.variables,
         }
+        if self.shape is not None:
+            data["shape"] = self.shape
+        return data
 
 
-def read(text: str, variables: Sequence[str] | None = None) -> Reading:
-    """Parse `text` and describe the reading; raises `ParseError`."""
-    tree = parse(text, variables)
-    return Reading(text, tree, to_pretty(tree), to_ascii(tree), variables_of(tree))
+def read(text: str, variables: Sequence[str] | None = None, shapes: Sequence[str] = ()) -> Reading:
+    """Parse `text` and describe the reading; raises `ParseError` (a `ShapeError` where the
+    shapes declared as `X=n,d` do not conform) and `GradtutorError` for a bad shape."""
+    if not shapes:
+        tree = parse(text, variables)
+        return Reading(text, tree, to_pretty(tree), to_ascii(tree), variables_of(tree))
+    declared = dict(shape_option(item) for item in shapes)
+    dimensions = list(
+        dict.fromkeys(d for dims in declared.values() for d in dims if isinstance(d, str))
+    )
+    tree = parse(text, variables, dimensions=dimensions)
+    annotated = annotate(tree, {name: Shape(dims) for name, dims in declared.items()})
+    settled = annotated.tree
+    return Reading(
+        text, settled, to_pretty(settled), to_ascii(settled), variables_of(settled),
+        annotated.shape.short(),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

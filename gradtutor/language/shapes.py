@@ -259,12 +259,22 @@ TENSOR_SHAPE_RULES: dict[str, Callable[[Sequence[Shape]], Shape]] = {
 }
 
 
+# The largest size written as a number (in `shapes` or in ones/eye): the checker differentiates
+# in every entry, so a size of thousands would ask for millions of evaluations.
+MAX_LITERAL_SIZE = 16
+
+
 def size_argument(node: Node) -> DimSize:
     """A size given to ones or eye: a dimension's name or a whole number from 1 on."""
     if isinstance(node, Dim):
         return node.name
-    if isinstance(node, Num) and node.value.denominator == 1 and 1 <= node.value <= 10_000:
-        return int(node.value)
+    if isinstance(node, Num) and node.value.denominator == 1:
+        if 1 <= node.value <= MAX_LITERAL_SIZE:
+            return int(node.value)
+        raise Clash(
+            f"a size written as a number goes from 1 to {MAX_LITERAL_SIZE}, not {node.value}",
+            "write a dimension's name (n, d, k) for a size the checker chooses",
+        )
     raise Clash(
         f"a size must be a dimension's name or a whole number, not {to_pretty(node)}",
         "write ones(n) or ones(n, k) with the names of the exercise's shapes",

@@ -9,8 +9,11 @@ from gradtutor.language.reading import Reading
 
 
 def reading_view(reading: Reading) -> RenderableType:
-    return Group(
+    lines = [
         Text.assemble(("read as  ", "bold"), reading.pretty),
         Text.assemble(("ascii    ", "bold"), reading.ascii),
         Text.assemble(("variables ", "bold"), ", ".join(reading.variables) or "(none)"),
-    )
+    ]
+    if reading.shape is not None:
+        lines.append(Text.assemble(("shape    ", "bold"), reading.shape))
+    return Group(*lines)

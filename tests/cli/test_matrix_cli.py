@@ -113,3 +113,17 @@ def test_practice_asks_with_the_shape_and_grades_a_matrix_answer(tmp_path: Path)
     assert "but your answer is k×d" in words(done.stdout)
     assert "read as Xᵀ @ G" in words(done.stdout)
     assert "∂f/∂b (k) =" in done.stdout
+
+
+def test_parse_echoes_a_tensor_reading_with_its_shape(runner: CliRunner) -> None:
+    shapes = ["--shape", "X=n,d", "--shape", "G=n,k"]
+    result = runner.invoke(app, ["parse", "X'G", *shapes, "--format", "json"])
+    assert result.exit_code == 0
+    reading = json.loads(result.output)
+    assert reading["read_as"] == "Xᵀ @ G" and reading["shape"] == "d×k"
+    refused = runner.invoke(app, ["parse", "X G", *shapes])
+    assert refused.exit_code == 1
+    assert "X @ G: X is n×d, G is n×k" in words(refused.output)
+    malformed = runner.invoke(app, ["parse", "X G", "--shape", "X=n,1000"])
+    assert malformed.exit_code == 2
+    assert "a size written as a number goes from 1 to 16" in words(malformed.output)

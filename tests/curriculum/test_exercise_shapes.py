@@ -79,6 +79,10 @@ def test_a_number_in_a_shape_is_a_fixed_size(tmp_path: Path) -> None:
             "set.yaml:6:",
         ),
         (
+            {"function": "sum(X)", "shapes": "{X: [n, 1000]}"},
+            "set.yaml:6:21: the size 1000 in the shape of 'X' is above 16",
+        ),
+        (
             {"function": "sum(Z)", "where": "{Z: X @ X}", "shapes": "{X: [n, d]}"},
             "set.yaml:6:18: the shapes in the definition of 'Z' do not conform: X @ X: X is "
             "n×d, X is n×d; the inner sizes d and n differ",
@@ -135,3 +139,18 @@ def test_per_student_numbers_work_with_shapes(tmp_path: Path) -> None:
 
     right = check_answer(variant, "W", f"{variant.variant['a']} Xᵀ G")
     assert right.verdict == "correct", right.message
+
+
+def test_validate_checks_a_shaped_exercise_as_its_answers_will_be(tmp_path: Path) -> None:
+    from gradtutor.checking.validate import validate_paths
+
+    good = tmp_path / "good.yaml"
+    good.write_text(LAYER, encoding="utf-8")
+    assert validate_paths([good]).ok
+    undefined = tmp_path / "undefined.yaml"
+    undefined.write_text(
+        exercise(function="sum(log(X @ W))", shapes="{X: [n, d], W: [d, k]}", ask="[W]"),
+        encoding="utf-8",
+    )
+    (problem,) = validate_paths([undefined]).problems
+    assert "the slope of f in the entries of W could be estimated for only" in problem.message

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from gradtutor.calculus.tensor import evaluate_tensor, random_tensors
 from gradtutor.errors import ParseError
 from gradtutor.language.declarations import Declarations, read_formula
 from gradtutor.language.expr import Hadamard, MatMul, Transpose, to_ascii, to_pretty
@@ -195,3 +199,46 @@ def test_a_matrix_intermediate_has_the_shape_of_its_definition() -> None:
     assert to_pretty(formula.tree) == "Xᵀ @ (G ⊙ 1(Z > 0))"
     with pytest.raises(ShapeError, match="Z @ X: Z is n×k, X is n×d"):
         read_formula("Z @ X", declarations)
+
+
+# --- any input ----------------------------------------------------------------------------------
+
+TENSOR_TOKENS = [
+    "X", "W", "G", "b", "x", "y", "s", "n", "d", "k", "2", "0.5", "@", "⊙", ".*", "*", "·", "ᵀ",
+    "'", ".T", "^T", "^2", "²", "+", "-", "/", "(", ")", ",", "[", "]", ">", " ", "1(", "sum(",
+    "mean(", "axis=", "0", "1", "-1", "keepdims=True", "softmax(", "ones(", "eye(", "tr(",
+    "norm(", "outer(", "diag(", "dot(", "transpose(", "relu(", "σ(", "=", "100",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(TENSOR_TOKENS), max_size=20).map("".join))
+def test_tensor_token_soup_gives_a_settled_tree_or_a_parse_error(text: str) -> None:
+    try:
+        formula = read_formula(text, LAYER)
+    except ParseError as error:
+        assert 1 <= error.column <= len(text) + 1
+        return
+    again = read_formula(to_ascii(formula.tree), LAYER)
+    assert again.tree == formula.tree and again.shape == formula.shape
+    shapes = LAYER.shape_map
+    points = random_tensors(shapes, list(LAYER.variables), SIZES, {}, 2, np.random.default_rng(0))
+    values, shape = evaluate_tensor(formula.expanded, points, shapes, SIZES)
+    assert values.shape == (2, *shape.concrete(SIZES))
+
+
+SIZES = {"n": 2, "d": 3, "k": 4}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("ones(100)", "a size written as a number goes from 1 to 16, not 100"),
+        ("eye(n, k)", "eye takes 1 argument, not 2"),
+        ("ones(x)", "a size must be a dimension's name or a whole number, not x"),
+    ],
+)
+def test_sizes_in_ones_and_eye_are_bounded(text: str, message: str) -> None:
+    with pytest.raises(ParseError) as raised:
+        read_formula(text, LAYER)
+    assert message in raised.value.message
