@@ -28,6 +28,8 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
+    # -h as well as --help: a newcomer's first try. A formula "-h" is then written after --.
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 

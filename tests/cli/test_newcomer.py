@@ -66,6 +66,9 @@ def test_parse_reads_a_leading_minus_and_options_keep_working() -> None:
     assert typo.returncode == 2 and "No such option: --plian" in typo.stderr
     # Two formulas are still one too many.
     assert _gradtutor("explain", "x", "-y").returncode == 2
+    # -h is help, a newcomer's first try, not the formula -h (which goes after --).
+    assert _gradtutor("explain", "-h").stdout.startswith("Usage: ")
+    assert "∂f/∂h = −1" in _gradtutor("explain", "--", "-h").stdout
 
 
 def test_a_broken_formula_starting_with_a_minus_gets_the_parsers_message() -> None:
