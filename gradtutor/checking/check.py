@@ -36,6 +36,7 @@ from gradtutor.language.declarations import Declarations, Formula, read_formula,
 from gradtutor.language.expr import Node, to_pretty, variables_of
 from gradtutor.language.parser import parse
 from gradtutor.language.reading import read_function
+from gradtutor.language.shapes import Shape
 
 if TYPE_CHECKING:  # answers files (and YAML) are read only when there are some
     pass
@@ -80,6 +81,7 @@ def check_answer(
         exercise=spec.id, wrt=wrt, verdict="missing", points=0.0,
         max_points=spec.points, line=line, message="No answer was given.",
         exercise_set=spec.exercise_set, seconds=time.perf_counter() - started,
+        shape=answer_shape_text(spec, wrt),
     )  # fmt: skip
 
 
@@ -113,6 +115,7 @@ def _check_text(spec: ExerciseSpec, wrt: str, answer: str, seed: int, timeout: f
         max_points=spec.points,
         answer=answer,
         exercise_set=spec.exercise_set,
+        shape=answer_shape_text(spec, wrt),
     )
     try:
         formula = read_formula(answer, spec.declarations)
@@ -144,6 +147,16 @@ def _check_text(spec: ExerciseSpec, wrt: str, answer: str, seed: int, timeout: f
     )
 
 
+def answer_shape_text(spec: ExerciseSpec, wrt: str) -> str | None:
+    """The shape of ∂f/∂wrt (`d×k`) for an exercise with shapes, else None (a number)."""
+    declarations = spec.declarations
+    if not declarations.tensor:
+        return None
+    function = read_formula(spec.function, declarations).shape
+    shape = Shape(function.dims + declarations.shape_of(wrt).dims)
+    return None if shape.is_scalar else shape.short()
+
+
 def _check_matrix(
     result: Result, spec: ExerciseSpec, wrt: str, formula: Formula, seed: int, timeout: float
 ) -> Result:
@@ -164,7 +177,6 @@ def _check_matrix(
         message=decision.message,
         diagnosis=decision.diagnosis,
         counterexample=decision.counterexample,
-        shape=None if context.expected.is_scalar else context.expected.short(),
         seconds=time.perf_counter() - started,
     )
 

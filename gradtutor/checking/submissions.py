@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gradtutor.calculus.budget import BudgetExceeded
-from gradtutor.checking.check import check_answer
+from gradtutor.checking.check import answer_shape_text, check_answer
+from gradtutor.checking.context import ExerciseSpec
 from gradtutor.checking.decision import DEFAULT_TIMEOUT
 from gradtutor.checking.report import (
     FileFailure,
@@ -139,6 +140,7 @@ def _grade_one(
             exercise=exercise.id, wrt=wrt, verdict="invalid", points=0.0,
             max_points=float(exercise.points), line=entry.line, message=message,
             exercise_set=getattr(exercise, "set", None) or None,
+            shape=answer_shape_text(ExerciseSpec.of(exercise), wrt),
         )  # fmt: skip
     text = entry.text if entry else None
     line = entry.line if entry else None

@@ -166,3 +166,10 @@ def test_scalar_exercises_may_name_intermediates_in_answers() -> None:
     assert result.verdict == "correct", result.message
     assert result.read_as == "p·(1 − p)·x"
     assert check_answer(exercise, "w", "p x").verdict == "incorrect"
+
+
+def test_every_result_of_a_shaped_exercise_carries_the_derivative_s_shape() -> None:
+    assert check_answer(DENSE, "W", None).shape == "d×k"  # missing
+    assert check_answer(DENSE, "b", "G +").shape == "k"  # invalid
+    assert check_answer(LINEAR_MAP, "x", "W").to_json()["shape"] == "m×n"
+    assert "shape" not in check_answer(spec("s x", {}, ["s", "x"]), "x", "s").to_json()

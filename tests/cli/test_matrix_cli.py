@@ -81,6 +81,8 @@ def test_an_answers_file_of_layer_gradients(runner: CliRunner, tmp_path: Path) -
         ("relu-layer", "W"): "incorrect",
         ("neuron-named", "w"): "correct",
     }
+    shapes = {(r["exercise"], r["wrt"]): r.get("shape") for r in results}
+    assert shapes[("dense-weights", "b")] == "k" and shapes[("neuron-named", "w")] is None
     relu = next(r for r in results if r["exercise"] == "relu-layer")
     assert relu["diagnosis"]["kind"] == "missing-activation-slope"
     assert "1(Z > 0)" in relu["diagnosis"]["message"]
