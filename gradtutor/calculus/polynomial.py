@@ -23,7 +23,7 @@ from typing import NamedTuple
 import numpy as np
 
 from gradtutor.calculus.numeric import Array, Points
-from gradtutor.language.expr import BinOp, Const, Neg, Node, Num, Var, left_spine, walk
+from gradtutor.language.expr import BinOp, Const, Neg, Node, Num, Var, left_spine, number, walk
 
 EPS = float(np.finfo(np.float64).eps)
 # A whole power with a larger exponent is left to the general path (its rounding grows with it).
@@ -309,3 +309,69 @@ def _monomial(node: Node) -> tuple[Fraction, dict[str, int]] | None:
             case _:
                 return None
     return coefficient, powers
+
+
+def monomials_to_tree(terms: Mapping[Monomial, Fraction]) -> Node:
+    """A sum of monomials as a tree, exactly as `symbolic.from_sympy` writes SymPy's form of it.
+
+    SymPy prints the terms in lexicographic order of their exponents (the variables in name
+    order), highest first, and each term as its coefficient, then the variables to the power 1,
+    then the powers, each group in name order; a negative term is subtracted.
+    """
+    names = sorted({name for powers in terms for name, _ in powers})
+    ordered = sorted(
+        terms.items(),
+        key=lambda item: tuple(-dict(item[0]).get(name, 0) for name in names),
+    )
+    if _number_first(ordered):
+        ordered.reverse()
+    if not ordered:
+        return number(0)
+    powers, coefficient = ordered[0]
+    node = _term_tree(powers, coefficient)
+    for powers, coefficient in ordered[1:]:
+        if coefficient < 0:
+            node = BinOp("-", node, _term_tree(powers, -coefficient))
+        else:
+            node = BinOp("+", node, _term_tree(powers, coefficient))
+    return node
+
+
+def _number_first(ordered: list[tuple[Monomial, Fraction]]) -> bool:
+    """SymPy's one exception to that order: a positive number and a negative multiple of one
+    variable or power (7 − 3·x, 1 − x²) keep the number first."""
+    if len(ordered) != 2:
+        return False
+    (powers, coefficient), (constant, number_) = ordered
+    return not constant and number_ > 0 and len(powers) == 1 and coefficient < 0
+
+
+def _term_tree(powers: Monomial, coefficient: Fraction) -> Node:
+    if not powers:
+        return _rational(coefficient)
+    if coefficient < 0:
+        return _negate_leading(_term_tree(powers, -coefficient))
+    factors: list[Node] = [Var(name) for name, exponent in powers if exponent == 1]
+    factors += [
+        BinOp("^", Var(name), number(exponent)) for name, exponent in powers if exponent > 1
+    ]
+    if coefficient.numerator != 1:
+        factors.insert(0, number(coefficient.numerator))
+    top = factors[0]
+    for factor in factors[1:]:
+        top = BinOp("*", top, factor)
+    return top if coefficient.denominator == 1 else BinOp("/", top, number(coefficient.denominator))
+
+
+def _negate_leading(node: Node) -> Node:
+    if isinstance(node, BinOp) and node.op in ("*", "/"):
+        return BinOp(node.op, _negate_leading(node.left), node.right)
+    return Neg(node)
+
+
+def _rational(value: Fraction) -> Node:
+    if value < 0:
+        return Neg(_rational(-value))
+    if value.denominator == 1:
+        return number(value)
+    return BinOp("/", number(value.numerator), number(value.denominator))

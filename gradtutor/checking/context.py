@@ -30,7 +30,12 @@ from gradtutor.calculus.numeric import (
     finite_differences,
     sample_points,
 )
-from gradtutor.calculus.polynomial import Monomial, differentiate, monomials
+from gradtutor.calculus.polynomial import (
+    Monomial,
+    differentiate,
+    monomials,
+    monomials_to_tree,
+)
 from gradtutor.calculus.symbolic import (
     UnsupportedExpression,
     from_sympy,
@@ -168,11 +173,23 @@ class ExerciseContext:
         self.tree, self.function, self.loci = _function_of(spec)
         # A function written as a sum of monomials has its derivative as one too: an answer
         # written so is SymPy's derivative as written exactly when its terms are these.
-        self.reference_terms = (
-            differentiate(self.function, wrt) if isinstance(self.function, dict) else None
-        )
-        self.reference, self.reference_tree = _derivative(self.function, wrt, timeout)
+        self.reference_terms: dict[Monomial, Fraction] | None = None
+        self.reference_tree: Node | None
+        if isinstance(self.function, dict):
+            # Its tree is the one SymPy's form would give; that form is built only if asked for.
+            self.reference_terms = differentiate(self.function, wrt)
+            self.reference_tree = monomials_to_tree(self.reference_terms)
+        else:
+            self._reference, self.reference_tree = _derivative(self.function, wrt, timeout)
         self.samples = self._samples()
+
+    @cached_property
+    def reference(self) -> sympy.Expr | None:
+        """SymPy's derivative (right on tie intervals and off the kink set); None if out of
+        reach."""
+        if self.reference_terms is not None:
+            return monomials_to_sympy(self.reference_terms)
+        return self._reference
 
     @property
     def variables(self) -> tuple[str, ...]:
@@ -298,16 +315,13 @@ def _parse(spec: ExerciseSpec) -> Node:
 
 
 def _derivative(
-    function: sympy.Expr | dict[Monomial, Fraction], wrt: str, timeout: float
+    function: sympy.Expr, wrt: str, timeout: float
 ) -> tuple[sympy.Expr | None, Node | None]:
     """The derivative (SymPy's, right on tie intervals and off the kink set) and a tree of it,
     each None if out of reach."""
     try:
         with Budget(max(timeout, 1.0)).limit():
-            if isinstance(function, dict):
-                reference = monomials_to_sympy(differentiate(function, wrt))
-            else:
-                reference = derivative(function, symbol(wrt))
+            reference = derivative(function, symbol(wrt))
     except BudgetExceeded:
         return None, None
     try:

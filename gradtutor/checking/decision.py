@@ -163,7 +163,7 @@ class _Decider:
         keeps such a sum in one canonical form. Then SymPy need not build either.
         """
         terms = self.context.reference_terms
-        if terms is not None and self.context.reference is not None:
+        if terms is not None:
             written = monomials(self.tree)
             if written is not None:
                 return written == terms
