@@ -188,6 +188,17 @@ def _combine(op: str, a: _Entry, b: _Entry) -> _Entry:
     operations = a.operations + b.operations + 1
     pure = a.pure and b.pure
     if op == "*":
+        # A constant factor (a number, e, π) has no gradient: half the arithmetic.
+        if isinstance(a.gradient, float):
+            return _Entry(
+                a.value * b.value, a.value * b.gradient, a.value_size * b.value_size,
+                a.value_size * b.gradient_size, operations + 2, pure,
+            )  # fmt: skip
+        if isinstance(b.gradient, float):
+            return _Entry(
+                a.value * b.value, a.gradient * b.value, a.value_size * b.value_size,
+                a.gradient_size * b.value_size, operations + 2, pure,
+            )  # fmt: skip
         return _Entry(
             a.value * b.value,
             a.gradient * b.value + a.value * b.gradient,
