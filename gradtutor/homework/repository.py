@@ -177,8 +177,8 @@ def init_homework(
     else:  # the same refusals, in the same words, as `gradtutor check`
         needed = min_score if isinstance(min_score, MinScore) else MinScore(min_score)
         minimum = reachable_min_score(valid_min_score(needed), max_score).points_of(max_score)
+    wheel = _wheel(directory, install)  # first: a wheel that cannot be made leaves nothing behind
     files = _copy_sets(chosen, directory / EXERCISES_DIR)
-    wheel = _wheel(directory, install)
     chosen_install = (
         Install(f"{WHEEL_DIR}/{wheel.path.name}", wheel.sha256)
         if wheel is not None
@@ -227,6 +227,12 @@ def _check_options(install: str | None, action: str | None) -> None:
             "give one pip requirement on one line, or a wheel file, e.g. --install "
             "dist/gradtutor-1.0-py3-none-any.whl",
         )
+    if install is not None and _is_wheel_file(install) and not Path(install).expanduser().is_file():
+        raise HomeworkError(
+            f"--install {install}: no such wheel file",
+            "give the path of a gradtutor wheel (pip wheel --no-deps -w dist .), or a pip "
+            "requirement that CI can install",
+        )
     if action is not None and not ACTION_REFERENCE.fullmatch(action):
         raise HomeworkError(
             f"--action {action!r} is not a GitHub action reference",
@@ -241,10 +247,14 @@ def _wheel(directory: Path, install: str | None) -> Wheel | None:
     target = directory / WHEEL_DIR
     if install is None:
         return running_wheel(target)
-    given = Path(install).expanduser()
-    if install.endswith(".whl") and given.is_file():
-        return copy_wheel(given, target)
-    return None
+    if not _is_wheel_file(install):
+        return None  # a requirement, or a wheel's URL: pip fetches it in CI
+    return copy_wheel(Path(install).expanduser(), target)
+
+
+def _is_wheel_file(install: str) -> bool:
+    """`--install dist/gradtutor-1.0-py3-none-any.whl`: a local file to copy into the repository."""
+    return install.endswith(".whl") and "://" not in install and "@" not in install
 
 
 def _readme(

@@ -170,8 +170,11 @@ def assemble_wheel(installed: Distribution, target: Path) -> Wheel:
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / name
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-            # The .dist-info last, as the wheel format recommends.
-            for entry in sorted(entries, key=lambda e: (e.startswith(dist_info + "/"), e)):
+            # The .dist-info last, as the wheel format recommends, and its RECORD last of all.
+            def order(entry: str) -> tuple[bool, bool, str]:
+                return (entry.startswith(dist_info + "/"), entry.endswith("/RECORD"), entry)
+
+            for entry in sorted(entries, key=order):
                 member = zipfile.ZipInfo(entry, ZIP_TIME)
                 member.external_attr = 0o644 << 16
                 member.compress_type = zipfile.ZIP_DEFLATED

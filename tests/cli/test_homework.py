@@ -171,6 +171,7 @@ def test_install_takes_a_requirement_or_a_wheel_file(course: Path, tmp_path: Pat
     [
         (["--install", "a\nb"], "holds a line break"),
         (["--action", "you/gradtutor"], "is not a GitHub action reference"),
+        (["--install", "dist/gradtutor-9-py3-none-any.whl"], "no such wheel file"),
     ],
 )
 def test_init_refuses_install_and_action_it_cannot_write(

@@ -126,3 +126,19 @@ def test_prompt_lines_stay_comments() -> None:
 def test_keys_read_back_as_written(key: str, written: str) -> None:
     assert yaml_key(key) == written
     assert list(yaml.safe_load(f"{yaml_key(key)}: 1")) == [key]
+
+
+def test_the_header_names_a_check_of_these_exercises(
+    runner: CliRunner, variant_course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A check without --exercises would grade against the whole shipped curriculum."""
+    monkeypatch.chdir(variant_course.parent)
+    result = runner.invoke(app, ["template", "--exercises", variant_course.name, "-o", "hw.yaml"])
+    assert result.exit_code == 0, result.output
+    header = (variant_course.parent / "hw.yaml").read_text("utf-8").splitlines()[3:5]
+    assert header == [
+        "# Check your answers with:",
+        f"#   gradtutor check hw.yaml --exercises {variant_course.name}",
+    ]
+    shipped = answers_template(load_collection()).splitlines()[4]
+    assert shipped == "#   gradtutor check answers.yaml"
