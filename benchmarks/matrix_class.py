@@ -172,11 +172,14 @@ def run_gradtutor(submissions: list[tuple[LayerExercise, Answer]]) -> dict[str, 
         first.append(time.perf_counter() - begun)
     seconds: dict[tuple[str, str, str], float] = {}
     right = 0
+    slips: dict[str, str | None] = {}  # each distinct incorrect answer: its diagnosis, if any
     for exercise, answer in submissions:
         result = check_answer(exercise.spec, exercise.wrt, answer.text)
         key = (exercise.spec.id, exercise.wrt, answer.text)
         seconds.setdefault(key, result.seconds or 0.0)
         right += (result.verdict == "correct") == answer.correct
+        if result.verdict == "incorrect":
+            slips["/".join(key)] = result.diagnosis.kind if result.diagnosis else None
     total = time.perf_counter() - started
     distinct = list(seconds.values())
     layer = [s for (ident, _, _), s in seconds.items() if ident in ("dense", "relu")]
@@ -190,6 +193,8 @@ def run_gradtutor(submissions: list[tuple[LayerExercise, Answer]]) -> dict[str, 
         "first_p50": percentile(first, 50),
         "first_max": max(first),
         "agreement": right / len(submissions),
+        "incorrect": len(slips),
+        "diagnosed": sum(kind is not None for kind in slips.values()),
     }
 
 
@@ -248,7 +253,8 @@ def main() -> None:
         f"(dense, ReLU) p99 {ours['layer_p99'] * 1000:.1f} ms; each exercise's context "
         f"(counted in the throughput) p50 {ours['first_p50'] * 1000:.0f} ms, max "
         f"{ours['first_max'] * 1000:.0f} ms; agrees with the ground truth on "
-        f"{ours['agreement']:.1%}"
+        f"{ours['agreement']:.1%}; {ours['diagnosed']} of {ours['incorrect']} distinct "
+        "incorrect answers get a diagnosis"
     )
     print(
         f"NumPy finite-difference grader: {theirs['per_second']:.0f} answers/s "

@@ -173,3 +173,58 @@ def test_every_result_of_a_shaped_exercise_carries_the_derivative_s_shape() -> N
     assert check_answer(DENSE, "b", "G +").shape == "k"  # invalid
     assert check_answer(LINEAR_MAP, "x", "W").to_json()["shape"] == "m×n"
     assert "shape" not in check_answer(spec("s x", {}, ["s", "x"]), "x", "s").to_json()
+
+
+# Identities of the Matrix Cookbook (Petersen & Pedersen) and gradients of well-known courses,
+# written in the notations of the contract.
+IDENTITIES = [
+    ("tr(A @ X @ B)", {"A": ["p", "n"], "X": ["n", "m"], "B": ["m", "p"]}, "X", "Aᵀ Bᵀ"),
+    ("tr(Xᵀ @ A @ X)", {"A": ["n", "n"], "X": ["n", "m"]}, "X", "(A + Aᵀ) X"),
+    ("norm(A @ x - b)^2", {"A": ["m", "n"], "x": ["n"], "b": ["m"]}, "x", "2 Aᵀ (A x - b)"),
+    ("aᵀ X b", {"a": ["n"], "X": ["n", "m"], "b": ["m"]}, "X", "a bᵀ"),
+    ("xᵀ x", {"x": ["n"]}, "x", "2 x"),
+    ("norm(X)", {"X": ["n", "m"]}, "X", "X / norm(X)"),
+    ("x ⊙ y", {"x": ["n"], "y": ["n"]}, "x", "diag(y)"),
+    ("sigmoid(x)", {"x": ["n"]}, "x", "diag(sigmoid(x) ⊙ (1 - sigmoid(x)))"),
+    (
+        "-sum(softmax(t) ⊙ log(softmax(z)))",
+        {"t": ["k"], "z": ["k"]},
+        "z",
+        "softmax(z) - softmax(t)",
+    ),
+    (
+        "sum(G ⊙ tanh(X @ W + b))",
+        {"X": ["n", "d"], "W": ["d", "k"], "b": ["k"], "G": ["n", "k"]},
+        "b",
+        "sum(G ⊙ (1 - tanh(X W + b)^2), axis=0)",
+    ),
+    (
+        "mean(sum((X @ W - Y)^2, axis=1))",
+        {"X": ["n", "d"], "W": ["d", "k"], "Y": ["n", "k"]},
+        "W",
+        "2/n Xᵀ (X W - Y)",
+    ),
+    (
+        "sum(log(sigmoid(y ⊙ (X @ w))))",
+        {"X": ["n", "d"], "w": ["d"], "y": ["n"]},
+        "w",
+        "Xᵀ (y ⊙ (1 - sigmoid(y ⊙ (X w))))",
+    ),
+    ("sum(exp(W x))", {"W": ["m", "n"], "x": ["n"]}, "W", "exp(W x) xᵀ"),
+    ("sum(diag(W))", {"W": ["n", "n"]}, "W", "eye(n)"),
+    (
+        "sum(X @ W)",
+        {"X": ["n", "d"], "W": ["d", "k"]},
+        "W",
+        "sum(X, axis=0, keepdims=True)ᵀ @ ones(1, k)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("function", "shapes", "wrt", "answer"), IDENTITIES)
+def test_published_identities_are_correct_and_proved(
+    function: str, shapes: dict[str, list[str | int]], wrt: str, answer: str
+) -> None:
+    result = check(spec(function, shapes), wrt, answer)
+    assert result.verdict == "correct", result.message
+    assert result.symbolic == "equal"
