@@ -22,19 +22,19 @@ import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
+from gradtutor.curriculum.files import MAX_FILE_BYTES, FileProblem, read_text
 from gradtutor.curriculum.yamlnodes import (
     Mark,
     YamlMapping,
     YamlNode,
+    YamlRefused,
     YamlScalar,
     YamlSequence,
     YamlSyntaxError,
+    duplicate_keys,
     load_yaml,
 )
 from gradtutor.errors import GradtutorError
-
-# A class's answers file is a few kilobytes; refuse what is clearly not one before parsing it.
-MAX_FILE_BYTES = 2_000_000
 
 
 class AnswersFileError(GradtutorError):
@@ -84,27 +84,9 @@ def read_answers_file(path: Path, name: str | None = None) -> AnswersFile:
     """Read an answers file from disk; `name` is how reports call it (default: the path)."""
     shown = name if name is not None else str(path)
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise AnswersFileError(
-                shown, f"the file is larger than {MAX_FILE_BYTES // 1_000_000} MB",
-                hint="an answers file holds one formula per partial derivative",
-            )  # fmt: skip
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise AnswersFileError(shown, "no such file", hint="check the path") from None
-    except IsADirectoryError:
-        raise AnswersFileError(
-            shown, "this is a folder", hint="give answer files, e.g. submissions/*.yaml"
-        ) from None
-    except OSError as error:
-        raise AnswersFileError(shown, f"cannot read it ({error.strerror})") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise AnswersFileError(
-            shown, "the file is not UTF-8 text", Mark(line, 1), "save it as UTF-8"
-        ) from None
+        text = read_text(path, MAX_FILE_BYTES)
+    except FileProblem as problem:
+        raise AnswersFileError(shown, problem.message, problem.mark, problem.hint) from None
     return parse_answers(text, shown)
 
 
@@ -112,11 +94,14 @@ def parse_answers(text: str, file: str = "answers.yaml") -> AnswersFile:
     """Read the text of an answers file; raises `AnswersFileError` for malformed YAML or shape."""
     try:
         root = load_yaml(text)
+    except YamlRefused as refused:  # well-formed, but beyond what gradtutor reads
+        raise AnswersFileError(file, refused.message, refused.mark, refused.hint) from None
     except YamlSyntaxError as error:
         raise AnswersFileError(
             file, f"malformed YAML: {error.message}", error.mark,
             "check the indentation and the colons; quote an answer that contains ': ' or '#'",
         ) from None  # fmt: skip
+    _refuse_duplicate_keys(root, file)
     if root is None:
         return AnswersFile(file, None, [])
     if not isinstance(root, YamlMapping):
@@ -125,6 +110,24 @@ def parse_answers(text: str, file: str = "answers.yaml") -> AnswersFile:
             "start with `answers:` and list exercise ids under it",
         )  # fmt: skip
     return AnswersFile(file, _student(root, file), _entries(root, file, text.splitlines()))
+
+
+def _refuse_duplicate_keys(root: YamlNode | None, file: str) -> None:
+    """A key written twice anywhere: YAML would keep one value and silently drop the other (a
+    second `answers:` block would lose every answer of the first)."""
+    for mapping, first, repeated in duplicate_keys(root):
+        lines = f"on lines {first.start.line} and {repeated.start.line}"
+        if mapping is root and repeated.text == "answers":
+            hint = "put every answer under one `answers:` key; merge the two blocks"
+        elif mapping is root:
+            hint = f"keep one `{repeated.text}:`"
+        elif isinstance(root, YamlMapping) and mapping is root.get("answers"):
+            hint = f"give each exercise once: merge the two `{repeated.text}:` entries"
+        else:
+            hint = "keep one answer per variable"
+        raise AnswersFileError(
+            file, f"`{repeated.text}:` is written twice, {lines}", repeated.start, hint
+        )
 
 
 def _student(root: YamlMapping, file: str) -> str | None:

@@ -24,6 +24,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from pydantic import Strict as _Strict
 
+from gradtutor.curriculum.files import FileProblem, read_text
 from gradtutor.curriculum.model import (
     DEFAULT_INTERVAL,
     RULES,
@@ -36,9 +37,11 @@ from gradtutor.curriculum.yamlnodes import (
     Mark,
     YamlMapping,
     YamlNode,
+    YamlRefused,
     YamlScalar,
     YamlSequence,
     YamlSyntaxError,
+    duplicate_keys,
     load_yaml,
 )
 from gradtutor.errors import GradtutorError, ParseError
@@ -242,7 +245,9 @@ def exercise_files(path: Path) -> list[Path]:
             child
             for child in path.iterdir()
             if child.suffix in EXERCISE_SUFFIXES
-            and child.is_file()
+            # Not only regular files: a pipe or device named .yaml is refused when read, not
+            # skipped without a word.
+            and not child.is_dir()
             and not child.name.startswith(".")
         )
         if not files:
@@ -257,17 +262,6 @@ def exercise_files(path: Path) -> list[Path]:
             f"give an exercise file or folder with --exercises PATH or ${ENVIRONMENT_VARIABLE}",
         )
     return [path]
-
-
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise UnreadableExercises(
-            f"{path}: the file is not UTF-8 text", "save the exercise file as UTF-8"
-        ) from None
-    except OSError as error:
-        raise UnreadableExercises(f"{path}: cannot read it ({error.strerror})") from None
 
 
 @dataclass(frozen=True)
@@ -337,7 +331,13 @@ def _set_order(read: _ReadSet) -> tuple[bool, int, str, str]:
 def _load_file(file: Path) -> tuple[_ReadSet | None, list[Problem]]:
     name = str(file)
     try:
-        root = load_yaml(_read_text(file))
+        root = load_yaml(read_text(file))
+    except FileProblem as problem:  # not a regular file, too large, or not UTF-8: unreadable
+        place = f"{name}:{problem.mark.line}:{problem.mark.column}" if problem.mark else name
+        raise UnreadableExercises(f"{place}: {problem.message}", problem.hint) from None
+    except YamlRefused as refused:  # well-formed, but beyond what gradtutor reads
+        mark = refused.mark
+        return None, [Problem(name, mark.line, mark.column, refused.message, refused.hint)]
     except YamlSyntaxError as error:
         hint = "check the indentation, and quote text that contains ': ' or starts with [ { > | *"
         mark = error.mark
@@ -418,12 +418,25 @@ class _FileReader:
         return exercise
 
     def check_duplicate_keys(self, mapping: YamlMapping, label: str) -> None:
+        """Keys written twice in `mapping` or any mapping in its values (not in its exercises,
+        which are checked one by one): YAML would keep one value and drop the other."""
         for first, repeated in mapping.duplicates():
-            self.problem(
-                repeated.start,
-                f"'{repeated.text}' appears twice in {label}",
-                f"keep one; the first is at line {first.start.line}",
+            self.duplicate_key(first, repeated, label)
+        for key, value in mapping.pairs:
+            if mapping.get("exercises") is value:
+                continue
+            inner = (
+                f"'{_key_text(key)}' of {label}" if label != "the file" else f"'{_key_text(key)}'"
             )
+            for _, first, repeated in duplicate_keys(value):
+                self.duplicate_key(first, repeated, inner)
+
+    def duplicate_key(self, first: YamlScalar, repeated: YamlScalar, label: str) -> None:
+        self.problem(
+            repeated.start,
+            f"'{repeated.text}' appears twice in {label}",
+            f"keep one; the first is at line {first.start.line}",
+        )
 
     def validate(
         self, model: type[_Model], mapping: YamlMapping, label: str

@@ -20,6 +20,7 @@ import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -31,10 +32,15 @@ if TYPE_CHECKING:
 _NOT_FOR_FAST_LOADER = re.compile("[\t\r\ufeff\x85\u2028\u2029]")
 
 _STRING_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
-# Expanding aliases can multiply a small file into a huge structure ("billion laughs"); refuse to
-# convert more nodes than any real exercise or answer file holds.
+# Refuse to convert more nodes than any real exercise or answer file holds: expanding aliases can
+# multiply a small file into a huge structure ("billion laughs").
 MAX_NODES = 50_000
+# An exercise file nests six levels (file, exercises, exercise, domain, variable, bound); an
+# answers file four. Deeper is no gradtutor file, and composing and converting it would recurse
+# once per level until the interpreter's stack ran out.
+MAX_DEPTH = 32
 
 
 @dataclass(frozen=True, order=True)
@@ -52,10 +58,29 @@ class Mark:
 class YamlSyntaxError(Exception):
     """Text that is not one well-formed YAML document; `mark` is where the parser gave up."""
 
-    def __init__(self, message: str, mark: Mark) -> None:
+    def __init__(self, message: str, mark: Mark, hint: str | None = None) -> None:
         super().__init__(f"{mark.line}:{mark.column}: {message}")
         self.message = message
         self.mark = mark
+        self.hint = hint
+
+
+class YamlRefused(YamlSyntaxError):
+    """Well-formed YAML that gradtutor will not read: too deep, too many values, a merge key.
+    The message says which limit, `hint` what to do; neither is about YAML's syntax."""
+
+    def __init__(self, message: str, mark: Mark, hint: str) -> None:
+        super().__init__(message, mark, hint)
+        self.hint: str = hint
+
+
+def _too_deep(mark: Mark) -> YamlRefused:
+    return YamlRefused(
+        f"the YAML nests more than {MAX_DEPTH} levels deep",
+        mark,
+        "no gradtutor file nests lists and mappings this deep; check the brackets and the "
+        "indentation",
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -166,6 +191,23 @@ class YamlMapping:
 YamlNode = YamlScalar | YamlSequence | YamlMapping
 
 
+def duplicate_keys(root: YamlNode | None) -> Iterator[tuple[YamlMapping, YamlScalar, YamlScalar]]:
+    """(mapping, first, repeated) for every key written twice in any mapping of the tree, in the
+    order of the file. YAML readers keep one of the two values and drop the other without a
+    word, so each is a mistake to report."""
+    found: list[tuple[YamlMapping, YamlScalar, YamlScalar]] = []
+    stack: list[YamlNode] = [] if root is None else [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, YamlMapping):
+            found.extend((node, first, repeated) for first, repeated in node.duplicates())
+            stack.extend(part for pair in node.pairs for part in pair)
+        elif isinstance(node, YamlSequence):
+            stack.extend(node.items)
+    found.sort(key=lambda item: item[2].start)
+    yield from found
+
+
 def load_yaml(text: str, fast: bool = True) -> YamlNode | None:
     """The single document in `text` as a node tree, or None for an empty document.
 
@@ -177,7 +219,7 @@ def load_yaml(text: str, fast: bool = True) -> YamlNode | None:
     root = _compose_fast(text) if fast else None
     if root is None:
         try:
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
+            root = yaml.compose(text, Loader=_depth_limited_loader())
         except yaml.MarkedYAMLError as error:
             raise _syntax_error(error) from None
         except yaml.YAMLError as error:  # e.g. a character YAML does not allow
@@ -186,6 +228,29 @@ def load_yaml(text: str, fast: bool = True) -> YamlNode | None:
             return None
         return _Converter(text).convert(root)
     return _Converter(text, marks_from_index=True).convert(root)
+
+
+@cache
+def _depth_limited_loader() -> type[yaml.SafeLoader]:
+    import yaml
+
+    class DepthLimitedLoader(yaml.SafeLoader):
+        """The safe loader, refusing to compose deeper than `MAX_DEPTH` (it recurses per level)."""
+
+        depth = 0
+
+        def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+            self.depth += 1
+            try:
+                if self.depth > MAX_DEPTH:  # the node the converter would refuse, too
+                    event = self.peek_event()  # type: ignore[no-untyped-call]
+                    raise _too_deep(Mark.of(event.start_mark))
+                node: yaml.Node | None = super().compose_node(parent, index)
+                return node
+            finally:
+                self.depth -= 1
+
+    return DepthLimitedLoader
 
 
 def _compose_fast(text: str) -> yaml.Node | None:
@@ -222,30 +287,68 @@ class _Converter:
         )
         self.budget = MAX_NODES
         self.open: set[int] = set()  # nodes being converted: an alias back to one recurses
+        self.seen: set[int] = set()  # nodes converted once: meeting one again expands an alias
+        self.expanded = False
         self.constructor = yaml.SafeLoader("")  # only its safe scalar constructors are used
 
-    def convert(self, node: yaml.Node) -> YamlNode:
+    def convert(self, node: yaml.Node, depth: int = 1) -> YamlNode:
         import yaml
 
-        self.budget -= 1
-        if self.budget < 0:
-            raise YamlSyntaxError("the document is too large once its aliases are expanded",
-                                  self.mark(node.start_mark))  # fmt: skip
-        if id(node) in self.open:
-            raise YamlSyntaxError("an alias refers to a node that contains it",
-                                  self.mark(node.start_mark))  # fmt: skip
         start, end = self.mark(node.start_mark), self.mark(node.end_mark)
+        self.count(node, start)
+        if depth > MAX_DEPTH:
+            raise _too_deep(start)
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node, start, end)
+        if id(node) in self.open:
+            raise YamlRefused(
+                "an alias refers to a node that contains it",
+                start,
+                "an alias (*name) must not repeat a node inside itself; write the data out",
+            )
         self.open.add(id(node))
         try:
             if isinstance(node, yaml.SequenceNode):
-                return YamlSequence([self.convert(item) for item in node.value], start, end)
+                items = [self.convert(item, depth + 1) for item in node.value]
+                return YamlSequence(items, start, end)
             assert isinstance(node, yaml.MappingNode)
-            pairs = [(self.convert(key), self.convert(value)) for key, value in node.value]
+            pairs = [self.pair(key, value, depth + 1) for key, value in node.value]
             return YamlMapping(pairs, start, end)
         finally:
             self.open.discard(id(node))
+
+    def count(self, node: yaml.Node, start: Mark) -> None:
+        """Spend one node of the budget; refuse the document when it is spent."""
+        self.expanded = self.expanded or id(node) in self.seen
+        self.seen.add(id(node))
+        self.budget -= 1
+        if self.budget >= 0:
+            return
+        if self.expanded:
+            raise YamlRefused(
+                f"the document holds more than {MAX_NODES:,} values once its aliases (*name) "
+                "are expanded",
+                start,
+                "write the repeated parts out, or repeat them less",
+            )
+        raise YamlRefused(
+            f"the document holds more than {MAX_NODES:,} values (keys, items and scalars)",
+            start,
+            "no gradtutor file needs this many; split it into several files",
+        )
+
+    def pair(self, key: yaml.Node, value: yaml.Node, depth: int) -> tuple[YamlNode, YamlNode]:
+        import yaml
+
+        if isinstance(key, yaml.ScalarNode) and key.tag == _MERGE_TAG:
+            # YAML 1.1's `<<: *defaults` merges another mapping in; gradtutor's files are read
+            # as written, so a merge would become a key named "<<".
+            raise YamlRefused(
+                "a merge key (<<) is not supported",
+                self.mark(key.start_mark),
+                "write the keys out in full where they are needed",
+            )
+        return self.convert(key, depth), self.convert(value, depth)
 
     def scalar(self, node: yaml.ScalarNode, start: Mark, end: Mark) -> YamlScalar:
         import yaml

@@ -82,7 +82,9 @@ def test_a_broken_file_does_not_stop_the_others(runner: CliRunner) -> None:
     report = json.loads(result.stdout)
     assert [s["student"] for s in report["submissions"]] == ["alice"]
     assert report["errors"][0]["line"] == 4
-    assert "submissions/not-utf8.yaml:4:1: the file is not UTF-8 text" in words(result.stderr)
+    assert "submissions/not-utf8.yaml:4:8: the file is not UTF-8 text: byte 0xFF" in words(
+        result.stderr
+    )
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,16 @@ process that runs past them fails the test), not measurements: timings live in b
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+from tests.conftest import ROOT
+
+EXERCISES = str(ROOT / "tests/fixtures/answers/exercises.yaml")
 
 # Far more than any of these needs (about a second each); only a hang reaches it.
 HANG_GUARD_SECONDS = 60
@@ -19,13 +25,14 @@ LONG_PRODUCT = "*".join(["x"] * 499)
 LONG_RUN = "x" * 1000
 
 
-def gradtutor(*args: str) -> subprocess.CompletedProcess[str]:
+def gradtutor(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "gradtutor", *args],
         capture_output=True,
         text=True,
         check=False,
         timeout=HANG_GUARD_SECONDS,
+        cwd=cwd,
     )
 
 
@@ -63,3 +70,65 @@ def test_an_explanation_too_large_to_write_is_refused(formula: str, message: str
     assert_clean(done)
     assert done.returncode == 2
     assert done.stderr.startswith("error: ") and message in done.stderr
+
+
+# --- files ----------------------------------------------------------------------------------------
+
+DEEP = "answers:\n  sum-two-vars: " + "[" * 5000 + "]" * 5000 + "\n"
+DUPLICATE_ANSWERS = "answers:\n  relu-of-x: {x: '[x > 0]'}\nanswers:\n  sum-two-vars: {x: '1'}\n"
+DUPLICATE_VARIABLE = "answers:\n  sum-two-vars:\n    x: '1'\n    x: '2'\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("deep.yaml", DEEP, "deep.yaml:2:47: the YAML nests more than 32 levels deep"),
+        (
+            "twice.yaml",
+            DUPLICATE_ANSWERS,
+            "twice.yaml:3:1: `answers:` is written twice, on lines 1 and 3",
+        ),
+        ("var.yaml", DUPLICATE_VARIABLE, "var.yaml:4:5: `x:` is written twice, on lines 3 and 4"),
+        ("folder.yaml", None, "folder.yaml: this is a folder, not a file"),
+        ("pipe.yaml", "fifo", "pipe.yaml: this is a named pipe (FIFO), not a regular file"),
+    ],
+)
+def test_an_answers_file_that_cannot_be_graded_exits_2_with_the_reason(
+    tmp_path: Path, name: str, content: str | None, message: str
+) -> None:
+    path = tmp_path / name
+    if content is None:
+        path.mkdir()
+    elif content == "fifo":
+        if not hasattr(os, "mkfifo"):
+            pytest.skip("no named pipes here")
+        os.mkfifo(path)  # no writer ever opens it: reading it would wait forever
+    else:
+        path.write_text(content, "utf-8")
+    done = gradtutor("check", "--exercises", EXERCISES, name, cwd=tmp_path)
+    assert_clean(done)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"error: {message}\n  hint: ")
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero here")
+@pytest.mark.parametrize("command", [["check", "--exercises", EXERCISES], ["validate"]])
+def test_dev_zero_is_refused_not_read(command: list[str]) -> None:
+    # /dev/zero never ends, and reports a size of 0: a cap on the reported size lets it through.
+    done = gradtutor(*command, "/dev/zero")
+    assert_clean(done)
+    assert done.returncode == 2
+    assert (
+        "/dev/zero" in done.stderr
+        and "this is a character device, not a regular file" in done.stderr
+    )
+
+
+def test_a_deep_exercise_file_is_a_problem_for_validate(tmp_path: Path) -> None:
+    path = tmp_path / "set.yaml"
+    path.write_text("title: T\nexercises: " + "[" * 5000 + "]" * 5000 + "\n", "utf-8")
+    done = gradtutor("validate", str(path))
+    assert_clean(done)
+    assert done.returncode == 1
+    assert f"{path}:2:" in done.stdout + done.stderr
+    assert "nests more than 32 levels deep" in done.stdout + done.stderr

@@ -177,14 +177,13 @@ def test_a_single_formula_for_a_gradient_is_refused(collection) -> None:  # type
     assert verdicts[("sum-two-vars", "?")] == "invalid"
 
 
-def test_a_second_answer_to_the_same_partial_is_reported(collection) -> None:  # type: ignore[no-untyped-def]
-    submission = grade(collection, "answers:\n  relu-of-x:\n    x: '[x > 0]'\n    x: '0'\n")
-    first = next(r for r in submission.results if r.exercise == "relu-of-x" and r.max_points)
-    assert first.verdict == "correct"
-    duplicate = submission.results[-1]
-    assert duplicate.verdict == "invalid"
-    assert duplicate.line == 4
-    assert "answered twice; the answer on line 3 is graded" in duplicate.message
+def test_a_second_answer_to_the_same_partial_is_an_error_naming_both_lines() -> None:
+    # YAML would keep one of the two and drop the other without a word.
+    with pytest.raises(AnswersFileError) as caught:
+        parse_answers("answers:\n  relu-of-x:\n    x: '[x > 0]'\n    x: '0'\n", "hw.yaml")
+    assert (
+        str(caught.value).splitlines()[0] == "hw.yaml:4:5: `x:` is written twice, on lines 3 and 4"
+    )
 
 
 def test_one_broken_answer_never_stops_the_others(collection) -> None:  # type: ignore[no-untyped-def]
