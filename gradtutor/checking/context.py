@@ -331,10 +331,17 @@ def _derivative(
     return reference, tree
 
 
+# Rewriting kinks as cases takes SymPy milliseconds, except for kinks nested inside the
+# conditions of others (1(x > 1(y > 0) + …)), where it doubles with each level.
+KINK_LOCI_SECONDS = 1.0
+
+
 def _kink_loci(function: sympy.Expr) -> frozenset[sympy.Expr]:
     try:
-        return kink_loci(function)
-    except Exception:  # a rewrite SymPy cannot do: no kink is known, so none is excused
+        with Budget(KINK_LOCI_SECONDS).limit():
+            return kink_loci(function)
+    except (Exception, BudgetExceeded):
+        # A rewrite SymPy cannot do, or not in time: no kink is known, so none is excused.
         return frozenset()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 import sympy
 from hypothesis import given, settings
@@ -109,3 +111,43 @@ def test_from_sympy_round_trips_through_the_language(expr: sympy.Expr) -> None:
 )
 def test_a_unit_numerator_is_not_written(expr: sympy.Expr, pretty: str) -> None:
     assert to_pretty(from_sympy(expr)) == pretty
+
+
+def nested_indicators(levels: int) -> str:
+    text = "x"
+    for level in range(levels):
+        text = f"1({text} + y > 1(y > x) + {level})"
+    return text
+
+
+def test_an_indicator_inside_a_condition_is_a_step_not_a_case_split() -> None:
+    # A Piecewise inside a condition is folded into the outer one by SymPy, doubling with each
+    # level (40 s at ten levels); a Heaviside step stays as written.
+    converted = to_sympy(parse(nested_indicators(12), ["x", "y"]))
+    assert sympy.count_ops(converted) < 500
+    (condition,) = [c for _, c in converted.args if c is not sympy.true]
+    assert condition.has(sympy.Heaviside) and not condition.has(sympy.Piecewise)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("1(x > 1(y > 0))", lambda x, y: x > int(y > 0)),
+        ("[x >= [y >= 0]]", lambda x, y: x >= int(y >= 0)),
+        ("1(x < 1(y <= x))", lambda x, y: x < int(y <= x)),
+        ("[1(x <= y) < y]", lambda x, y: int(x <= y) < y),
+    ],
+)
+def test_indicators_inside_a_condition_keep_their_value_on_the_boundary(
+    text: str, value: Callable[[int, int], bool]
+) -> None:
+    converted = to_sympy(parse(text, ["x", "y"]))
+    for x, y in [(0, 0), (1, 0), (0, 1), (1, 1), (-1, 0), (0, -1), (2, 1), (1, 2)]:
+        at = converted.subs({symbol("x"): x, symbol("y"): y})
+        assert at == int(value(x, y)), (text, x, y)
+
+
+def test_a_heaviside_step_that_is_1_at_0_is_written_as_an_indicator() -> None:
+    x = symbol("x")
+    assert to_pretty(from_sympy(sympy.Heaviside(x, 1))) == "1(x ≥ 0)"
+    assert to_pretty(from_sympy(sympy.Heaviside(x, 0))) == "heaviside(x)"

@@ -72,6 +72,16 @@ def test_an_explanation_too_large_to_write_is_refused(formula: str, message: str
     assert done.stderr.startswith("error: ") and message in done.stderr
 
 
+def test_deeply_nested_indicators_are_checked() -> None:
+    # Converted to SymPy with a Piecewise in every condition, 14 levels took minutes.
+    nested = "x"
+    for level in range(14):
+        nested = f"1({nested} + y > 1(y > x) + {level})"
+    done = gradtutor("check", "--function", f"x*{nested}", "--wrt", "x", "--answer", nested)
+    assert_clean(done)
+    assert done.returncode == 0
+
+
 # --- files ----------------------------------------------------------------------------------------
 
 DEEP = "answers:\n  sum-two-vars: " + "[" * 5000 + "]" * 5000 + "\n"
