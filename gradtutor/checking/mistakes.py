@@ -175,15 +175,25 @@ class _Slopes:
         return name in self._names_of(node)
 
     def _names_of(self, node: Node) -> frozenset[str]:
-        known = self._names.get(id(node))
-        if known is not None:
-            return known[1]
-        if isinstance(node, Var):
-            found = frozenset((node.name,))
-        else:
-            found = frozenset().union(*(self._names_of(child) for child in children(node)))
-        self._names[id(node)] = (node, found)  # kept alive with its names: its id stays its own
-        return found
+        # Children before parents, with a stack of its own: a sum of hundreds of terms is as
+        # many levels deep.
+        stack = [(node, False)]
+        while stack:
+            current, ready = stack.pop()
+            if id(current) in self._names:
+                continue
+            kids = children(current)
+            if kids and not ready:
+                stack.append((current, True))
+                stack.extend((kid, False) for kid in kids)
+                continue
+            if isinstance(current, Var):
+                found = frozenset((current.name,))
+            else:
+                found = frozenset().union(*(self._names[id(kid)][1] for kid in kids))
+            # Kept alive with its names: its id stays its own.
+            self._names[id(current)] = (current, found)
+        return self._names[id(node)][1]
 
     def at(self, node: Node, extra: Points | None = None) -> Array:
         if self._exact is not None:

@@ -51,6 +51,16 @@ def test_a_long_flat_formula_is_read_and_checked(formula: str) -> None:
     assert checked.returncode == 1 and '"verdict": "incorrect"' in checked.stdout
 
 
+@pytest.mark.parametrize("formula", [LONG_SUM, LONG_RUN])
+def test_a_long_flat_function_checks_an_answer_and_looks_for_the_mistake(formula: str) -> None:
+    # A wrong answer makes the checker rebuild the function with each mistake learners make.
+    done = gradtutor(
+        "check", "--function", formula, "--var", "x", "--answer", "x", "--format", "json"
+    )
+    assert_clean(done)
+    assert done.returncode == 1 and '"verdict": "incorrect"' in done.stdout
+
+
 def test_a_long_sum_is_explained() -> None:
     done = gradtutor("explain", "--wrt", "x", LONG_SUM)
     assert_clean(done)
