@@ -288,14 +288,18 @@ def answers(tmp_path: Path) -> Path:
     return path
 
 
-def test_check_prints_markdown_like_explain(answers: Path, tmp_path: Path) -> None:
-    by_format = _gradtutor("check", str(answers), "--format", "markdown")
-    assert by_format.returncode == 1, by_format.stderr  # graded, short of every point
+def test_check_prints_markdown_like_explain(
+    runner: CliRunner, answers: Path, tmp_path: Path
+) -> None:
+    by_format = runner.invoke(app, ["check", str(answers), "--format", "markdown"])
+    assert by_format.exit_code == 1, by_format.output  # graded, short of every point
     assert by_format.stdout.startswith("# gradtutor results\n")
-    to_dash = _gradtutor("check", str(answers), "--markdown", "-")
+    to_dash = _gradtutor("check", str(answers), "--markdown", "-")  # a real process's stdout
     assert to_dash.stdout == by_format.stdout
     assert not (ROOT / "-").exists()
-    junit = _gradtutor("check", str(answers), "--junit", "-", "--json", str(tmp_path / "r.json"))
+    junit = runner.invoke(
+        app, ["check", str(answers), "--junit", "-", "--json", str(tmp_path / "r.json")]
+    )
     assert junit.stdout.startswith("<?xml")
     assert json.loads((tmp_path / "r.json").read_text())["schema"] == "gradtutor-report/1"
 
@@ -382,15 +386,15 @@ def test_derivative_notation_is_refused_with_what_to_type(runner: CliRunner) -> 
 # --- help ---------------------------------------------------------------------------------------
 
 
-def test_help_shows_no_python_types() -> None:
+def test_help_shows_no_python_types(runner: CliRunner) -> None:
     commands = [["parse"], ["check"], ["explain"], ["template"], ["practice"], ["progress"],
                 ["reset"], ["list"], ["show"], ["validate"], ["homework", "init"]]  # fmt: skip
     for command in commands:
-        shown = _gradtutor(*command, "--help").stdout
+        shown = runner.invoke(app, [*command, "--help"]).output
         assert not re.search(r"<(str|int|float|bool|Path|list\[[^>]*\])>", shown), shown
         assert "list[" not in shown
-    assert "ANSWERS.yaml...  Answers files to grade." in _gradtutor("check", "--help").stdout
-    assert "FORMULA  The formula to read" in _gradtutor("parse", "--help").stdout
+    assert "ANSWERS.yaml...  Answers files to grade." in runner.invoke(app, ["check", "-h"]).output
+    assert "FORMULA  The formula to read" in runner.invoke(app, ["parse", "-h"]).output
 
 
 # --- explanations -------------------------------------------------------------------------------
