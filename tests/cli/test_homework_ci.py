@@ -10,9 +10,11 @@ gradtutor's own action runs the steps of this repository's action.yml with the s
 The script lines of the GitLab job run the same way. Any other action or expression fails the
 test: nothing is stood in for silently.
 
-The fresh environment is made once for the module (pip installs NumPy, SymPy and the rest into it
-from pip's cache or the index: the slow part, about 20 s) and gradtutor is uninstalled before
-each run, so that every run installs it from the repository.
+The fresh environment is made once for the module, with the system's site-packages (so that what
+the base Python already has, NumPy and SymPy on this machine, is not installed again: that saves
+most of a minute; pip installs the rest from its cache or the index), and gradtutor is
+uninstalled before each run and checked to be gone, so that every run installs it from the
+repository. The whole module takes about a minute on a busy two-core machine.
 
 The linters: zizmor (offline) on the workflows and action.yml, check-jsonschema's schemas for
 GitLab CI, GitHub workflows and actions, pre-commit's own validation of its two files, and
@@ -318,15 +320,6 @@ def test_the_github_workflow_grades_as_written(fresh: Fresh, built: Path) -> Non
     )
     assert run.step("Keep the reports").output == "reports/"  # `if: always()`, after the red check
 
-    (root / "answers.yaml").write_text(answers(root / "exercises", right=True), "utf-8")
-    fresh.forget_gradtutor()
-    run = GitHubRunner(fresh, root).job(root / ".github/workflows/grade.yml")
-    assert not run.failed, [(step.name, step.output) for step in run.steps if step.code]
-    assert (
-        "answers.yaml (ann): 3/3 points, reaching the pass mark of 2"
-        in run.step("Check the answers").output
-    )
-
 
 def test_the_gitlab_job_grades_as_written(fresh: Fresh, built: Path, tmp_path: Path) -> None:
     root = copy_of(built, tmp_path)
@@ -353,15 +346,17 @@ def test_a_changed_wheel_fails_the_install(fresh: Fresh, built: Path, tmp_path: 
 
 def test_a_workflow_using_gradtutors_action(fresh: Fresh, built: Path, tmp_path: Path) -> None:
     root = copy_of(built, tmp_path, "--action", ACTION)
-    (root / "answers.yaml").write_text(answers(root / "exercises", right=False), "utf-8")
+    (root / "answers.yaml").write_text(answers(root / "exercises", right=True), "utf-8")
     fresh.forget_gradtutor()
     runner = GitHubRunner(fresh, root)
     run = runner.job(root / ".github/workflows/grade.yml")
+    assert not run.failed, [(step.name, step.output) for step in run.steps if step.code]
     checked = run.step("Check the answers")
-    assert checked.code == 1, checked.output
-    assert checked.output.startswith("::error file=answers.yaml,title=Not passed::")
+    assert "answers.yaml (ann): 3/3 points, reaching the pass mark of 2" in checked.output
     assert (root / "reports/junit.xml").is_file()
-    assert "❌ **Not passed**" in runner.summary.read_text("utf-8")
+    assert "✅ **Passed**: 3/3 points, reaching the pass mark of 2." in runner.summary.read_text(
+        "utf-8"
+    )
 
 
 # --- the wheel, rebuilt from an installed gradtutor ---------------------------------------------
@@ -407,13 +402,17 @@ def test_an_installed_gradtutor_writes_the_wheel_it_was_installed_from(
                 assert (
                     digest == "sha256=" + base64.urlsafe_b64encode(expected).rstrip(b"=").decode()
                 )
-    # The rebuilt wheel installs, and the same files give the same bytes again.
+    # The rebuilt wheel installs and runs (tests/homework/test_wheel.py: the same files give the
+    # same bytes again).
     fresh.forget_gradtutor()
     subprocess.run(
         [*install[:-1], str(rebuilt)], env=fresh.environ(), check=True, capture_output=True
     )
-    homework_init(tmp_path / "third", "--exercises", str(course), python=str(fresh.bin / "python"))
-    assert (tmp_path / "third/ci" / WHEEL).read_bytes() == rebuilt.read_bytes()
+    version = subprocess.run(
+        [str(fresh.bin / "gradtutor"), "--version"], env=fresh.environ(), capture_output=True,
+        text=True, check=True, cwd=tmp_path,
+    )  # fmt: skip
+    assert version.stdout == f"gradtutor {__version__}\n"
 
 
 # --- the linters --------------------------------------------------------------------------------
