@@ -19,9 +19,20 @@ ROOT = TESTS.parent
 # The property tests gate CI, so by default they draw the same examples on every run: a red CI
 # is then a change's fault, never a new random draw. HYPOTHESIS_PROFILE=explore searches with
 # fresh examples each run; fix what it finds and keep the example as a regression test.
+# HYPOTHESIS_PROFILE=nightly is a deliberate search: fresh examples, and the fuzz tests
+# (tests/test_fuzz.py) draw FUZZ_SCALE times as many (see docs/limits.md for the command).
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "repeatable")
 settings.register_profile("repeatable", derandomize=True)
 settings.register_profile("explore", derandomize=False)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
+settings.register_profile("nightly", derandomize=False, print_blob=True)
+settings.load_profile(PROFILE)
+FUZZ_SCALE = 40 if PROFILE == "nightly" else 1
+
+
+def fuzz_examples(count: int) -> int:
+    """How many examples a fuzz test draws: `count` for CI, FUZZ_SCALE times that at night."""
+    return count * FUZZ_SCALE
+
 
 # A stable terminal for every CLI test: fixed width, no colour.
 os.environ["COLUMNS"] = "80"
