@@ -29,7 +29,7 @@ from pathlib import Path
 
 import sympy
 from answer_files import Answer, Graded, write_answers_files, write_assignment
-from figures import describe, show_disagreements
+from figures import print_outcomes, print_ratios
 from graders import Outcome, grade_in_child, grade_with_cli, grade_with_reference
 from printing import STYLES, Printer, Style
 
@@ -128,15 +128,9 @@ def main() -> None:
             outcomes.append(grade_with_reference(paths, assignment, args.reference_timeout))
         outcomes += [grade_with_cli(paths, assignment, jobs) for jobs in (1, 2)]
         outcomes.append(grade_in_child(paths, assignment, jobs=1))
-        for outcome in outcomes:
-            print(describe(outcome, truth))
-            if args.verbose:
-                show_disagreements(outcome, truth)
+        print_outcomes(outcomes, truth, args.verbose)
         if not args.no_reference:
-            reference = outcomes[0]
-            for outcome in outcomes[1:]:
-                ratio = reference.seconds / outcome.seconds
-                print(f"{outcome.name}: {ratio:.2f}x the reference script's throughput")
+            print_ratios(outcomes[0], outcomes[1:])
     finally:
         if args.keep is None:
             shutil.rmtree(folder, ignore_errors=True)

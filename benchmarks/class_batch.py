@@ -37,7 +37,7 @@ from pathlib import Path
 
 from answer_files import write_answers_files, write_assignment
 from class_answers import build_task, make_class, normalised, spread
-from figures import describe, show_disagreements
+from figures import print_outcomes, print_ratios
 from graders import grade_in_child, grade_with_cli, grade_with_reference
 
 
@@ -86,18 +86,11 @@ def main() -> None:
         if not args.quick:
             outcomes.append(grade_in_child(paths, assignment, jobs=2))
             outcomes += [grade_with_cli(paths, assignment, jobs) for jobs in (1, 2)]
-        for outcome in outcomes:
-            print(describe(outcome, truth))
-            if args.verbose:
-                show_disagreements(outcome, truth)
+        print_outcomes(outcomes, truth, args.verbose)
         if not args.no_reference:
             reference = grade_with_reference(paths, assignment, args.reference_timeout)
-            print(describe(reference, truth))
-            if args.verbose:
-                show_disagreements(reference, truth)
-            for outcome in outcomes:
-                ratio = reference.seconds / outcome.seconds
-                print(f"throughput of {outcome.name}: {ratio:.1f}x the reference script's")
+            print_outcomes([reference], truth, args.verbose)
+            print_ratios(reference, outcomes)
     finally:
         if args.keep is None:
             shutil.rmtree(folder, ignore_errors=True)

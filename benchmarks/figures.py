@@ -56,3 +56,20 @@ def show_disagreements(outcome: Outcome, truth: dict[tuple[str, str, str], Answe
             seen.add((key[1], key[2], answer.text))
             print(f"    {key[1]} d/d{key[2]}: {answer.text!r} ({answer.kind}): "
                   f"truth {answer.truth}, got {verdict}")  # fmt: skip
+
+
+def print_outcomes(
+    outcomes: list[Outcome], truth: dict[tuple[str, str, str], Answer], verbose: bool
+) -> None:
+    for outcome in outcomes:
+        print(describe(outcome, truth))
+        if verbose:
+            show_disagreements(outcome, truth)
+
+
+def print_ratios(reference: Outcome, outcomes: list[Outcome]) -> None:
+    """Each grader's throughput against the reference script's, on the same answers."""
+    for outcome in outcomes:
+        ratio = reference.seconds / outcome.seconds
+        shown = f"{ratio:.1f}" if ratio >= 10 else f"{ratio:.2f}"
+        print(f"throughput of {outcome.name}: {shown}x the reference script's")

@@ -23,7 +23,19 @@ from typing import NamedTuple
 import numpy as np
 
 from gradtutor.calculus.numeric import Array, Points
-from gradtutor.language.expr import BinOp, Const, Neg, Node, Num, Var, left_spine, number, walk
+from gradtutor.language.expr import (
+    BinOp,
+    Const,
+    Neg,
+    Node,
+    Num,
+    Var,
+    left_spine,
+    negate_leading_factor,
+    number,
+    rational,
+    walk,
+)
 
 EPS = float(np.finfo(np.float64).eps)
 # A whole power with a larger exponent is left to the general path (its rounding grows with it).
@@ -359,9 +371,9 @@ def _number_first(ordered: list[tuple[Monomial, Fraction]]) -> bool:
 
 def _term_tree(powers: Monomial, coefficient: Fraction) -> Node:
     if not powers:
-        return _rational(coefficient)
+        return rational(coefficient)
     if coefficient < 0:
-        return _negate_leading(_term_tree(powers, -coefficient))
+        return negate_leading_factor(_term_tree(powers, -coefficient))
     factors: list[Node] = [Var(name) for name, exponent in powers if exponent == 1]
     factors += [
         BinOp("^", Var(name), number(exponent)) for name, exponent in powers if exponent > 1
@@ -372,17 +384,3 @@ def _term_tree(powers: Monomial, coefficient: Fraction) -> Node:
     for factor in factors[1:]:
         top = BinOp("*", top, factor)
     return top if coefficient.denominator == 1 else BinOp("/", top, number(coefficient.denominator))
-
-
-def _negate_leading(node: Node) -> Node:
-    if isinstance(node, BinOp) and node.op in ("*", "/"):
-        return BinOp(node.op, _negate_leading(node.left), node.right)
-    return Neg(node)
-
-
-def _rational(value: Fraction) -> Node:
-    if value < 0:
-        return Neg(_rational(-value))
-    if value.denominator == 1:
-        return number(value)
-    return BinOp("/", number(value.numerator), number(value.denominator))

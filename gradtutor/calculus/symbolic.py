@@ -30,7 +30,9 @@ from gradtutor.language.expr import (
     Num,
     Var,
     fold_left,
+    negate_leading_factor,
     number,
+    rational,
 )
 
 
@@ -162,9 +164,9 @@ _NEGATED: dict[ComparisonOperator, ComparisonOperator] = {
 def from_sympy(expr: sympy.Basic) -> Node:
     """A tree that prints `expr` readably and parses back to the same value."""
     if expr.is_Rational:
-        return _rational(Fraction(int(expr.p), int(expr.q)))
+        return rational(Fraction(int(expr.p), int(expr.q)))
     if expr.is_Float:
-        return _rational(Fraction(str(expr)))
+        return rational(Fraction(str(expr)))
     if expr is sympy.E:
         return Const("e")
     if expr is sympy.pi:
@@ -192,14 +194,6 @@ def from_sympy(expr: sympy.Basic) -> Node:
     )
 
 
-def _rational(value: Fraction) -> Node:
-    if value < 0:
-        return Neg(_rational(-value))
-    if value.denominator == 1:
-        return number(value)
-    return BinOp("/", number(value.numerator), number(value.denominator))
-
-
 def _sum(expr: sympy.Expr) -> Node:
     terms = expr.as_ordered_terms()
     node = from_sympy(terms[0])
@@ -218,16 +212,9 @@ def _chain(op: str, factors: list[Node]) -> Node:
     return node
 
 
-def _negate_leading_factor(node: Node) -> Node:
-    """-(2·x/y) written as −2·x/y: the sign rides on the first factor."""
-    if isinstance(node, BinOp) and node.op in ("*", "/"):
-        return BinOp(node.op, _negate_leading_factor(node.left), node.right)
-    return Neg(node)
-
-
 def _product(expr: sympy.Expr) -> Node:
     if expr.could_extract_minus_sign():
-        return _negate_leading_factor(from_sympy(-expr))
+        return negate_leading_factor(from_sympy(-expr))
     coefficient, factors = expr.as_coeff_mul()
     numerator: list[Node] = []
     denominator: list[Node] = []

@@ -239,6 +239,22 @@ def number(value: int | Fraction) -> Num:
     return Num(Fraction(value), _fraction_text(Fraction(value)))
 
 
+def rational(value: Fraction) -> Node:
+    """A computed rational as a tree: a whole number, or a quotient of two, with its sign."""
+    if value < 0:
+        return Neg(rational(-value))
+    if value.denominator == 1:
+        return number(value)
+    return BinOp("/", number(value.numerator), number(value.denominator))
+
+
+def negate_leading_factor(node: Node) -> Node:
+    """-(2·x/y) written as −2·x/y: the sign rides on the first factor."""
+    if isinstance(node, BinOp) and node.op in ("*", "/"):
+        return BinOp(node.op, negate_leading_factor(node.left), node.right)
+    return Neg(node)
+
+
 def children(node: Node) -> tuple[Node, ...]:
     match node:
         case Neg(operand):
