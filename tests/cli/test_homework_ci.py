@@ -359,6 +359,20 @@ def test_a_workflow_using_gradtutors_action(fresh: Fresh, built: Path, tmp_path:
     )
 
 
+def test_gradtutors_action_refuses_a_changed_wheel(
+    fresh: Fresh, built: Path, tmp_path: Path
+) -> None:
+    root = copy_of(built, tmp_path, "--action", ACTION)
+    wheel = root / "ci" / WHEEL
+    wheel.write_bytes(wheel.read_bytes()[:-1])
+    fresh.forget_gradtutor()
+    run = GitHubRunner(fresh, root).job(root / ".github/workflows/grade.yml")
+    install = run.step("Install gradtutor")
+    assert install.code != 0 and "the file was changed" in install.output
+    assert "Check the answers" not in [step.name for step in run.steps]
+    assert not (fresh.bin / "gradtutor").exists()
+
+
 # --- the wheel, rebuilt from an installed gradtutor ---------------------------------------------
 
 
