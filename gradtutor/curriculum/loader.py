@@ -120,7 +120,7 @@ class _ExerciseEntry(BaseModel):
     points: Annotated[_Number, Field(ge=0)] = 1.0
     rules: list[str] = []
     params: dict[_Name, tuple[_Integer, _Integer]] = {}
-    shapes: dict[_Name, list[_Name | Annotated[_Integer, Field(ge=1)]]] = {}
+    shapes: dict[_Name, list[Any]] = {}  # each dimension checked at its place (check_shapes)
     where: dict[_Name, _Text] = {}
     name: _Name = "f"
 
@@ -489,6 +489,16 @@ def _partial_entry(node: YamlMapping, bad_keys: set[str]) -> _ExerciseEntry | No
         return None
 
 
+def _is_dimension(value: Any) -> bool:
+    """A name (letters, digits, _) or a whole number from 1 on (not a bool, which YAML makes of
+    `yes`)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return value >= 1
+    return isinstance(value, str) and re.fullmatch(_NAME, value) is not None
+
+
 def _is_interval(value: Any) -> bool:
     return (
         isinstance(value, list)
@@ -765,6 +775,14 @@ class _ExerciseChecker:
             items = value.items if isinstance(value, YamlSequence) else []
             for position, dim in enumerate(dims):
                 place = items[position].start if position < len(items) else at
+                if not _is_dimension(dim):
+                    self.problem(
+                        place,
+                        f"a dimension is a name (n, d, k) or a whole number from 1 on, not "
+                        f"{_shown(dim)}",
+                        f"write {_EXAMPLES['shapes']}",
+                    )
+                    continue
                 if isinstance(dim, int):
                     if dim > MAX_LITERAL_SIZE:
                         self.problem(

@@ -79,6 +79,14 @@ def test_a_number_in_a_shape_is_a_fixed_size(tmp_path: Path) -> None:
             "set.yaml:6:",
         ),
         (
+            {"function": "sum(X)", "shapes": "{X: [n, 2.5]}"},
+            "set.yaml:6:21: a dimension is a name (n, d, k) or a whole number from 1 on, not 2.5",
+        ),
+        (
+            {"function": "sum(X)", "shapes": "{X: [n, 'd d']}"},
+            "set.yaml:6:21: a dimension is a name (n, d, k) or a whole number from 1 on, not 'd d'",
+        ),
+        (
             {"function": "sum(X)", "shapes": "{X: [n, 1000]}"},
             "set.yaml:6:21: the size 1000 in the shape of 'X' is above 16",
         ),
