@@ -202,6 +202,11 @@ def _table(context: ExerciseContext) -> tuple[Array, Array]:
     return table, scales
 
 
+# Two fractions with denominators up to 12 differ by 1/132 or more, so a ratio known to 1e-9 of
+# itself names one of them only below about 3.8e6.
+EXACT_FACTOR_LIMIT = 1e6
+
+
 def _constant_factor(answer: Array, reference: Array) -> Fraction | float | None:
     """c when the answer is c times the derivative at every point (c ≠ 0, 1)."""
     both = np.isfinite(answer) & np.isfinite(reference)
@@ -215,9 +220,9 @@ def _constant_factor(answer: Array, reference: Array) -> Fraction | float | None
     if not matches(answer, ratio * reference):
         return None
     simple = Fraction(ratio).limit_denominator(12)
-    if simple != 0 and abs(float(simple) - ratio) <= 1e-9 * abs(ratio):
-        return simple
-    return ratio
+    # Past EXACT_FACTOR_LIMIT the tolerance holds many such fractions: none is "exactly" it.
+    exact = abs(ratio) < EXACT_FACTOR_LIMIT and abs(float(simple) - ratio) <= 1e-9 * abs(ratio)
+    return simple if simple != 0 and exact else ratio
 
 
 def _factor_text(factor: Fraction | float) -> str:

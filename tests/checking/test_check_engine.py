@@ -189,6 +189,14 @@ def test_a_counterexample_prints_a_derivative_of_any_magnitude() -> None:
         assert f"the derivative is {expected:.6g} but" in result.message
 
 
+def test_a_huge_constant_factor_is_not_called_exact() -> None:
+    exercise = exercise_from_function("1e36*x^2", "x", ["x"])
+    result = check_answer(exercise, "x", "1e60*x")
+    assert result.diagnosis is not None and result.diagnosis.kind == "constant-factor"
+    assert "about 5e+23 times the derivative" in result.diagnosis.message
+    assert "exactly" not in result.diagnosis.message
+
+
 # --- hints, caches, timeouts ----------------------------------------------------------------------
 
 
