@@ -25,7 +25,7 @@ from gradtutor.checking.context import (
     ExerciseSpec,
     context_for,
 )
-from gradtutor.checking.decision import DEFAULT_TIMEOUT, VERDICT_CACHE_SIZE, decide
+from gradtutor.checking.decision import DEFAULT_TIMEOUT, VERDICT_CACHE_SIZE, Decision, decide
 from gradtutor.checking.report import (
     Report,
     Result,
@@ -128,10 +128,10 @@ def _check_text(spec: ExerciseSpec, wrt: str, answer: str, seed: int, timeout: f
             seconds=time.perf_counter() - started,
         )  # fmt: skip
     if spec.declarations.tensor:
-        return _check_matrix(result, spec, wrt, formula, seed, timeout)
-    tree = formula.expanded
-    context = context_for(spec, wrt, seed, timeout)
-    decision = decide(context, tree, timeout)
+        decision, reference = _matrix_decision(spec, wrt, formula, seed, timeout), None
+    else:
+        context = context_for(spec, wrt, seed, timeout)
+        decision, reference = decide(context, formula.expanded, timeout), context.reference_text
     return replace(
         result,
         verdict=decision.verdict,
@@ -142,7 +142,7 @@ def _check_text(spec: ExerciseSpec, wrt: str, answer: str, seed: int, timeout: f
         message=decision.message,
         diagnosis=decision.diagnosis,
         counterexample=decision.counterexample,
-        reference=context.reference_text,
+        reference=reference,
         seconds=time.perf_counter() - started,
     )
 
@@ -157,28 +157,14 @@ def answer_shape_text(spec: ExerciseSpec, wrt: str) -> str | None:
     return None if shape.is_scalar else shape.short()
 
 
-def _check_matrix(
-    result: Result, spec: ExerciseSpec, wrt: str, formula: Formula, seed: int, timeout: float
-) -> Result:
+def _matrix_decision(
+    spec: ExerciseSpec, wrt: str, formula: Formula, seed: int, timeout: float
+) -> Decision:
     """A vector or matrix answer, entry by entry (`checking.matrix_check`)."""
     from gradtutor.checking.matrix_check import decide_matrix
     from gradtutor.checking.matrix_context import matrix_context
 
-    started = time.perf_counter()
-    context = matrix_context(spec, wrt, seed)
-    decision = decide_matrix(context, formula, timeout)
-    return replace(
-        result,
-        verdict=decision.verdict,
-        points=result.max_points if decision.verdict == "correct" else 0.0,
-        read_as=to_pretty(formula.tree),
-        symbolic=decision.symbolic,
-        numeric=decision.numeric,
-        message=decision.message,
-        diagnosis=decision.diagnosis,
-        counterexample=decision.counterexample,
-        seconds=time.perf_counter() - started,
-    )
+    return decide_matrix(matrix_context(spec, wrt, seed), formula, timeout)
 
 
 def clear_caches() -> None:

@@ -28,14 +28,13 @@ from gradtutor.calculus.budget import Budget, BudgetExceeded
 from gradtutor.calculus.symbolic import UnsupportedExpression
 from gradtutor.calculus.tensor import evaluate_tensor
 from gradtutor.calculus.tensor_symbolic import Entries, to_sympy_entries
+from gradtutor.checking.decision import Decision
 from gradtutor.checking.matrix_context import MatrixContext, Trial, entry_text
 from gradtutor.checking.matrix_mistakes import diagnose_matrix
 from gradtutor.checking.report import (
     Counterexample,
-    Diagnosis,
     NumericCheck,
     SymbolicResult,
-    Verdict,
 )
 from gradtutor.checking.symbolic_check import MAX_EXPANDED_TERMS, compare, expansion_size
 from gradtutor.language.declarations import Formula
@@ -59,18 +58,6 @@ QUICK_ENTRIES = 3
 
 
 @dataclass(frozen=True)
-class MatrixDecision:
-    """The verdict on a vector or matrix answer, with both checks and what went wrong."""
-
-    verdict: Verdict
-    symbolic: SymbolicResult | None
-    numeric: NumericCheck | None
-    message: str
-    diagnosis: Diagnosis | None = None
-    counterexample: Counterexample | None = None
-
-
-@dataclass(frozen=True)
 class _Mismatch:
     """The worst entry where the answer and the finite differences disagree."""
 
@@ -81,7 +68,7 @@ class _Mismatch:
     got: float | None
 
 
-def decide_matrix(context: MatrixContext, answer: Formula, timeout: float) -> MatrixDecision:
+def decide_matrix(context: MatrixContext, answer: Formula, timeout: float) -> Decision:
     """Both checks of an answer already read (its shapes conform); see the module docstring.
 
     Decisions are cached by the answer as a function of the variables, so `X^T @ G` pays
@@ -97,7 +84,7 @@ def decide_matrix(context: MatrixContext, answer: Formula, timeout: float) -> Ma
     return decision
 
 
-_decisions: OrderedDict[tuple[Any, ...], MatrixDecision] = OrderedDict()
+_decisions: OrderedDict[tuple[Any, ...], Decision] = OrderedDict()
 DECISIONS_KEPT = 20_000
 
 
@@ -105,7 +92,7 @@ def clear_cache() -> None:
     _decisions.clear()
 
 
-def _decide(context: MatrixContext, answer: Formula, timeout: float) -> MatrixDecision:
+def _decide(context: MatrixContext, answer: Formula, timeout: float) -> Decision:
     if not answer.shape.same_as(context.expected):
         return _wrong_shape(context, answer)
     budget = Budget(timeout)
@@ -115,19 +102,17 @@ def _decide(context: MatrixContext, answer: Formula, timeout: float) -> MatrixDe
     if mismatch is not None or different is not None:
         counterexample, text = _counterexample(context, mismatch, different)
         diagnosis = diagnose_matrix(context, answer)
-        return MatrixDecision(
+        return Decision(
             "incorrect", symbolic, numeric, f"Incorrect: {text}.", diagnosis, counterexample
         )
     if compared == 0 and symbolic != "equal":
-        return MatrixDecision(
+        return Decision(
             "incorrect", symbolic, numeric,
             "Could not confirm this answer: the function is undefined at the random tensors "
             "tried, and SymPy could not show the answer equal to the derivative. Check the "
             "exercise's domain.",
         )  # fmt: skip
-    return MatrixDecision(
-        "correct", symbolic, numeric, _correct_message(context, symbolic, compared)
-    )
+    return Decision("correct", symbolic, numeric, _correct_message(context, symbolic, compared))
 
 
 def _correct_message(context: MatrixContext, symbolic: SymbolicResult, compared: int) -> str:
@@ -278,7 +263,7 @@ def _counterexample(
     )
 
 
-def _wrong_shape(context: MatrixContext, answer: Formula) -> MatrixDecision:
+def _wrong_shape(context: MatrixContext, answer: Formula) -> Decision:
     expected, got = context.expected, answer.shape
     what = f"∂{context.function_name}/∂{context.wrt}"
     of = (
@@ -290,4 +275,4 @@ def _wrong_shape(context: MatrixContext, answer: Formula) -> MatrixDecision:
         f"Incorrect: {what} is {expected.described()} ({of}), but your answer is {got.described()}."
     )
     diagnosis = diagnose_matrix(context, answer)
-    return MatrixDecision("incorrect", None, None, message, diagnosis)
+    return Decision("incorrect", None, None, message, diagnosis)
