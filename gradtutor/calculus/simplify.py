@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from gradtutor.calculus.budget import Budget, BudgetExceeded
 from gradtutor.errors import GradtutorError
 from gradtutor.language.expr import (
     BinOp,
@@ -30,6 +31,10 @@ from gradtutor.language.expr import (
     walk,
 )
 
+# SymPy's automatic evaluation and its rewrites take milliseconds on what learners write, but
+# seconds on some results (σ(σ(…σ(x/y)…)), a product of sixty max(x, y)): the simplify steps are
+# a courtesy, so past this they are left out rather than keeping the explanation waiting.
+SIMPLIFY_SECONDS = 2.0
 _SIMPLIFY_OPS_LIMIT = 200  # sympy.simplify is slow on large results; beyond this, collect only
 # Functions SymPy would rewrite into something longer (σ(u) becomes 1/(1 + e^(−u))): while
 # simplifying, each such call is an opaque symbol, and comes back as written.
@@ -46,6 +51,21 @@ def simplifications(derived: Node) -> list[tuple[str, Node, Node]]:
     constant that was not there (no `√2·cos(x + π/4)` or `1/cosh²` surprises);
     SymPy's reordering alone (`1(y > x)` as `1(x < y)`) is not worth a step.
     """
+    import sympy  # noqa: F401 - imported before the budget starts: the import is not the work
+
+    from gradtutor.calculus import symbolic  # noqa: F401
+
+    steps: list[tuple[str, Node, Node]] = []
+    try:
+        with Budget(SIMPLIFY_SECONDS).limit():
+            _simplify(derived, steps)
+    except BudgetExceeded:
+        pass  # the steps found in time stand; the rest is left as derived
+    return steps
+
+
+def _simplify(derived: Node, steps: list[tuple[str, Node, Node]]) -> None:
+    """`simplifications`, each step appended to `steps` as soon as it is found."""
     import sympy
 
     from gradtutor.calculus.symbolic import UnsupportedExpression, from_sympy, to_sympy
@@ -54,7 +74,7 @@ def simplifications(derived: Node) -> list[tuple[str, Node, Node]]:
     try:
         expression = to_sympy(_hide_calls(derived, atoms))
     except GradtutorError:  # SymPy cannot hold it (e.g. 1/0 inside): leave it as derived
-        return []
+        return
     allowed = _vocabulary(derived)
 
     def written(candidate: Any) -> Node | None:
@@ -78,14 +98,12 @@ def simplifications(derived: Node) -> list[tuple[str, Node, Node]]:
                 trees.append(tree)
         return min(trees, key=_size, default=None)
 
-    steps: list[tuple[str, Node, Node]] = []
     current = derived
     for kind in ("collect", "simplify"):
         tree = written(expression) if kind == "collect" else simplest()
         if tree is not None and _smaller(tree, current):
             steps.append((kind, current, tree))
             current = tree
-    return steps
 
 
 def collect_explanation(before: Node, after: Node) -> str:
