@@ -38,6 +38,7 @@ from gradtutor.language.expr import (
     ReductionName,
     Transpose,
     Var,
+    children,
 )
 from gradtutor.language.shapes import scalar_form
 
@@ -54,6 +55,10 @@ class Limits:
     max_decimal_exponent: int = 300  # the 300 of 1e300
     max_exponent: float = 1000.0  # |n| in u^n when n is a constant
     max_constant: float = 1e300  # magnitude of a constant power such as 9^99
+    # In a formula with shapes, operations chained one inside the next (a sum or product of n
+    # terms chains n - 1): shape inference and the tensor evaluators follow the tree recursively,
+    # and a layer's gradient chains a dozen.
+    max_tensor_chain: int = 100
 
 
 DEFAULT_LIMITS = Limits()
@@ -938,4 +943,23 @@ def parse(
                     "a variable name is letters, digits and _, starting with a letter",
                 )
     tree = _Parser(text, variables, limits, dimensions).parse()
-    return tree if dimensions is not None else scalar_form(tree)
+    if dimensions is None:
+        return scalar_form(tree)
+    _check_chain(tree, limits.max_tensor_chain)
+    return tree
+
+
+def _check_chain(tree: Node, most: int) -> None:
+    """Refuse a formula with shapes whose operations chain deeper than `most`."""
+    deepest, stack = 0, [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children(node))
+    if deepest > most:
+        raise ParseError(
+            f"a formula with shapes may chain at most {most} operations, one inside the next; "
+            f"this one chains {deepest}",
+            1,
+            "write a long sum or product of vectors or matrices in parts, naming each with where:",
+        )

@@ -51,6 +51,26 @@ def test_a_long_flat_formula_is_read_and_checked(formula: str) -> None:
     assert checked.returncode == 1 and '"verdict": "incorrect"' in checked.stdout
 
 
+@pytest.mark.parametrize("operator", ["@", "⊙", "+", "*"])
+def test_a_long_chain_of_matrices_is_refused_with_the_limit(operator: str) -> None:
+    chain = operator.join(["A"] * 400)
+    read = gradtutor("parse", "--shape", "A=n,n", chain)
+    assert_clean(read)
+    assert read.returncode == 1
+    assert "may chain at most 100 operations" in read.stderr + read.stdout
+    as_answer = gradtutor(
+        "check", "--function", "sum(A)", "--shape", "A=n,n", "--wrt", "A", "--answer", chain,
+        "--format", "json",
+    )  # fmt: skip
+    assert_clean(as_answer)
+    assert as_answer.returncode == 1 and '"verdict": "invalid"' in as_answer.stdout
+    as_function = gradtutor(
+        "check", "--function", f"sum({chain})", "--shape", "A=n,n", "--wrt", "A", "--answer", "A"
+    )
+    assert_clean(as_function)
+    assert as_function.returncode == 2
+
+
 @pytest.mark.parametrize("formula", [LONG_SUM, LONG_RUN])
 def test_a_long_flat_function_checks_an_answer_and_looks_for_the_mistake(formula: str) -> None:
     # A wrong answer makes the checker rebuild the function with each mistake learners make.
