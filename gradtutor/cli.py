@@ -698,6 +698,14 @@ def explain_command(
             help="A variable name; repeat for each. Default: every free name.",
         ),
     ] = None,
+    shape: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--shape",
+            metavar="NAME=SIZE,...",
+            help="A vector or matrix variable and its sizes, e.g. X=n,d; repeat for each.",
+        ),
+    ] = None,
     exercise: Annotated[
         str | None,
         typer.Option("--exercise", metavar="ID", help="Explain this exercise's derivatives."),
@@ -721,7 +729,7 @@ def explain_command(
 
     with reported_errors(expression):
         explanation = explain_request(
-            expression, exercise, exercises, var, wrt or [], gradient, at or []
+            expression, exercise, exercises, var, wrt or [], gradient, at or [], shape or []
         )
     if output is ExplainFormat.json:
         print_json(explanation.to_json())

@@ -130,9 +130,9 @@ def practice(
     progress: Path | None = None,
 ) -> None:
     """`gradtutor practice`: load, open the progress file, and run a session on this terminal."""
-    from gradtutor.calculus.steps import derive
     from gradtutor.checking.check import check_answer
     from gradtutor.curriculum.loader import load_collection
+    from gradtutor.tutor.explain import derive_exercise
     from gradtutor.tutor.progress import data_dir, open_progress
 
     collection = load_collection(exercises)
@@ -141,7 +141,7 @@ def practice(
             collection,
             store,
             check=lambda exercise, wrt, answer: check_answer(exercise, wrt, answer),
-            derive=lambda exercise, wrt: derive(exercise.tree, wrt, name=exercise.name),
+            derive=derive_exercise,
             set_id=set_id,
             exercise_id=exercise_id,
         )

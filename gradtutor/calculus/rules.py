@@ -41,9 +41,24 @@ RULES: dict[str, str] = {
     "relu": "relu′(u) = 1(u > 0), taken as 0 at u = 0 (as in Neural Networks from Scratch)",
     "indicator": "a step is flat on each side of its jump: derivative 0 away from the boundary",
     "general-power": "u^v = e^(v·ln u): ∂(u^v) = u^v·(∂v·ln u + v·∂u/u)",
+    "matrix-product": "through A·B, the upstream gradient U goes back as U·Bᵀ to A and Aᵀ·U to B: "
+    "the transposes that make the shapes conform",
+    "transpose": "the gradient of Aᵀ, transposed, is the gradient of A",
+    "elementwise": "an operation entry by entry multiplies the upstream gradient entry by entry "
+    "(⊙) "
+    "by its local slope",
+    "broadcast-sum": "a value copied to every row (b in X·W + b) collects the gradient of every "
+    "copy: a sum over the batch",
+    "jacobian": "a vector function's derivative is a matrix, the Jacobian; the gradient goes back "
+    "through it, and Jacobians of a chain multiply",
     "simplify": "rewrite the result in a simpler equal form",
     "unsupported": "gradtutor has no rule here; SymPy's derivative is shown, not explained",
 }
+
+# The rules only a derivation of vectors and matrices uses (`calculus.layer_steps`).
+MATRIX_RULES = frozenset(
+    {"matrix-product", "transpose", "elementwise", "broadcast-sum", "jacobian"}
+)
 
 # The sentence of each step, by situation. Slots in braces are formulas.
 EXPLAIN = {
@@ -92,6 +107,75 @@ EXPLAIN = {
     "unsupported": "gradtutor has no rule for {term}; this is SymPy's derivative, not "
     "explained step by step.",
     "collect": "Multiply the numbers together and gather repeated factors into powers.",
+    # Vectors and matrices: the backward steps of `calculus.layer_steps`.
+    "backward": "Backpropagation: start from ∂{of}/∂{of} = 1 and go back through the operations "
+    "between {of} and {x}, one at a time. At each, the gradient so far (the upstream gradient) "
+    "is multiplied by that operation's local derivative, in the order and with the transposes "
+    "that give it the shape of the node it belongs to.",
+    "sum-all": "sum adds up every entry of {a}, each with slope 1, so every entry receives the "
+    "upstream gradient {u}: a tensor of that value shaped like {a} ({shape}).",
+    "mean-all": "mean adds up every entry of {a} and divides by their number, {count}: every entry "
+    "receives the upstream gradient {u} divided by {count} ({shape}).",
+    "sum-axis": "{reduction} adds up the entries of {a} along axis {axis}; each entry receives the "
+    "upstream gradient of the total it went into, copied back along that axis ({shape}).",
+    "sum-terms": "A sum passes its upstream gradient unchanged to each term, with the term's sign "
+    "({shape}).",
+    "hadamard": "{node} multiplies entry by entry: each entry of {a} meets only the matching entry "
+    "of {other}, so the upstream gradient is multiplied entry by entry (⊙, not a matrix product) "
+    "by {other}, and keeps the shape {shape}.",
+    "elementwise-function": "{outer} acts on each entry of {a} alone, so the backward pass "
+    "multiplies the upstream gradient entry by entry by its slope {slope}, taken at each entry "
+    "({shape}).",
+    "chain-scalar": "Chain rule: {a} is a number here; the slope of {outer} there, {slope}, "
+    "multiplies the upstream gradient.",
+    "constant-factor": "{c} is a constant factor: it multiplies the upstream gradient ({shape}).",
+    "constant-divisor-t": "{c} is a constant divisor: the upstream gradient is divided by it "
+    "({shape}).",
+    "minus-t": "A minus sign is the constant factor −1: the upstream gradient changes sign "
+    "({shape}).",
+    "product-scalar": "{a} is multiplied by {other}; with the other factor held, the upstream "
+    "gradient is multiplied by it ({shape}).",
+    "matmul-left": "In {node}, entry (i, j) is Σₘ {a}ᵢₘ·{b}ₘⱼ, so the gradient of {a} pairs "
+    "the upstream gradient {u} ({ushape}) with {b} ({bshape}), summed over {b}'s columns. The "
+    "shapes decide the order: the gradient of {a} must be {shape}, like {a}, and the only product "
+    "of the two that is {shape} is {result}; the transpose lines up {shared}, which is summed.",
+    "matmul-right": "In {node}, entry (i, j) is Σₘ {a}ᵢₘ·{b}ₘⱼ, so the gradient of {b} pairs "
+    "{a} ({ashape}) with the upstream gradient {u} ({ushape}), summed over {a}'s rows. The shapes "
+    "decide the order: the gradient of {b} must be {shape}, like {b}, and the only product of the "
+    "two that is {shape} is {result}; the transpose lines up {shared}, which is summed.",
+    "dot-product": "{node} is a dot product, a number Σᵢ {a}ᵢ·{b}ᵢ: its slope with respect to "
+    "each entry of {which} is the matching entry of {other}, times the upstream gradient "
+    "({shape}).",
+    "transpose": "The entries of {a}ᵀ are those of {a}, moved: the gradient of {a} is the upstream "
+    "gradient transposed back ({shape}).",
+    "broadcast-sum": "{a} ({ashape}) was copied to fit {wide} ({wideshape}): NumPy's "
+    "broadcasting adds it to every row. Each copy sends back its own share of the upstream "
+    "gradient, and {a} collects them all: a sum over the copies, {result} ({ashape}). That is "
+    "why a bias's gradient adds up the batch.",
+    "softmax": "softmax mixes the entries of a row s = softmax(z): ∂sᵢ/∂zⱼ = sᵢ·(δᵢⱼ − sⱼ), the "
+    "Jacobian diag(s) − s·sᵀ, which is symmetric. The upstream gradient u of the row goes back "
+    "as s ⊙ (u − sᵀu): one number sᵀu per row, subtracted from every entry ({shape}).",
+    "log-softmax": "ln softmax(z)ᵢ = zᵢ − ln Σⱼ e^zⱼ, so its Jacobian is I − 1·sᵀ: the upstream "
+    "gradient u of a row comes back as u − s·Σᵢ uᵢ. When u = −y/n for a target row y that adds "
+    "up to 1 (one-hot, or itself a softmax), that is (s − y)/n, the well-known shortcut ({shape}).",
+    "paths": "{x} appears in {count} places; its gradient is the sum of what each path sends back "
+    "(the multivariable chain rule).",
+    "jacobian": "{of} is a vector, so ∂{of}/∂{x} is a matrix ({shape}) whose row i is the "
+    "gradient of the i-th entry; a chain of vector functions has the product of their "
+    "Jacobians, the outermost on the left.",
+    "jacobian-variable": "The Jacobian of {x} with respect to itself is the identity matrix "
+    "({shape}).",
+    "jacobian-linear": "In {node}, {a} is constant and entry i is Σⱼ {a}ᵢⱼ·{b}ⱼ, so the "
+    "Jacobian is {a} times the Jacobian of {b} ({shape}).",
+    "jacobian-elementwise": "{outer} acts on each entry alone: entry i depends on entry i only, so "
+    "the Jacobian is diagonal, with the slopes {slope} on the diagonal ({shape}).",
+    "jacobian-softmax": "Every output of softmax depends on every input: ∂sᵢ/∂zⱼ = sᵢ·(δᵢⱼ − sⱼ), "
+    "so the Jacobian is diag(s) − s·sᵀ ({shape}).",
+    "jacobian-sum": "The Jacobian of a sum is the sum of the Jacobians of its terms ({shape}).",
+    "simplify-entrywise": "Simplify entry by entry: each entry of a formula built with ⊙, +, − "
+    "and functions of entries is a number, so cancel and collect as with numbers (SymPy); "
+    "products, sums over an axis and transposes stay as they are.",
+    "jacobian-constant": "{c} is a constant factor: it multiplies the Jacobian ({shape}).",
     "simplify": "Simplify: cancel common factors, combine fractions and factor (SymPy).",
 }
 

@@ -70,6 +70,9 @@ class Step:
 
     `template` and `slots` are the explanation before its formulas were printed, so that other
     printers (LaTeX) can fill them; `reference` points at the earlier step a repeat refers to.
+    In a derivation of vectors and matrices (`calculus.layer_steps`), `shape` is the shape of the
+    result (`d×k`), and `of`, when set, names the function whose gradient a backward step gives:
+    ∂L/∂(X·W + b) = G reads "the gradient of L with respect to the node X·W + b".
     """
 
     rule: str
@@ -85,6 +88,8 @@ class Step:
     # Rules the explanation applies besides `rule`: a constant factor made of other variables is
     # one because they are held constant (`held-constant`), said in the same sentence.
     also: tuple[str, ...] = ()
+    shape: str = ""
+    of: str = ""
 
     def walk(self) -> Iterator[Step]:
         """This step and all its sub-steps, in order (the order of their numbers)."""
@@ -93,12 +98,14 @@ class Step:
             yield from sub.walk()
 
     def to_json(self) -> dict[str, Any]:
+        shaped = {"shape": self.shape, "of": self.of or None} if self.shape else {}
         return {
             "number": self.number,
             "rule": self.rule,
             "wrt": self.wrt,
             "expression": to_ascii(self.expression),
             "result": to_ascii(self.result),
+            **shaped,
             "explanation": self.explanation,
             "reference": self.reference.number if self.reference else None,
             "substeps": [s.to_json() for s in self.substeps],
@@ -143,6 +150,18 @@ class Derivation:
     simplification: list[Step]
     simplified: Node
     name: str = "f"  # what the function is called: ∂L/∂x for L
+    # Vectors and matrices (`calculus.layer_steps`): the shape of each variable and of the
+    # result, the named intermediates with their shapes (Z = X·W + b, n×k), and the result
+    # written with the variables alone.
+    shapes: dict[str, str] = field(default_factory=dict)
+    shape: str = ""
+    intermediates: list[tuple[str, Node, str]] = field(default_factory=list)
+    expanded: Node | None = None
+
+    @property
+    def shaped(self) -> bool:
+        """Whether this is a derivation of vectors and matrices (every step has a shape)."""
+        return bool(self.shape)
 
     @property
     def result(self) -> Node:
@@ -170,6 +189,21 @@ class Derivation:
             "explained": self.explained,
             "steps": self.root.to_json(),
             "simplification": [s.to_json() for s in self.simplification],
+            **self._shapes_json(),
+        }
+
+    def _shapes_json(self) -> dict[str, Any]:
+        if not self.shaped:
+            return {}
+        return {
+            "of": self.name,
+            "shape": self.shape,
+            "shapes": dict(self.shapes),
+            "intermediates": [
+                {"name": name, "is": to_ascii(node), "shape": shape}
+                for name, node, shape in self.intermediates
+            ],
+            "expanded": to_ascii(self.expanded if self.expanded is not None else self.simplified),
         }
 
 
@@ -193,7 +227,7 @@ def derive(tree: Node, wrt: str, *, simplify: bool = True, name: str = "f") -> D
     ]
     simplified = simplification[-1].result if simplification else root.result
     derivation = Derivation(tree, wrt, root, simplification, simplified, name)
-    _number(derivation)
+    number_steps(derivation)
     return derivation
 
 
@@ -207,7 +241,7 @@ def gradient(tree: Node, variables: Sequence[str], name: str = "f") -> list[Deri
     return [derive(tree, variable, name=name) for variable in variables]
 
 
-def _number(derivation: Derivation) -> None:
+def number_steps(derivation: Derivation) -> None:
     """Number the steps in reading order, then point each repeat at its original's number."""
     steps = list(derivation.walk())
     for index, step in enumerate(steps, start=1):

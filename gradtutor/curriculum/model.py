@@ -46,6 +46,12 @@ RULES: tuple[str, ...] = (
     "relu",
     "indicator",
     "general-power",
+    # Vectors and matrices: the backward pass of a layer (`calculus.layer_steps`).
+    "matrix-product",
+    "transpose",
+    "elementwise",
+    "broadcast-sum",
+    "jacobian",
 )
 
 

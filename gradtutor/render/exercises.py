@@ -39,7 +39,7 @@ def exercise_table(exercises: Sequence[Exercise], status: Mapping[str, str] | No
     table = Table(box=None, pad_edge=False, header_style="bold")
     table.add_column("id", no_wrap=True)
     table.add_column("title", min_width=12)
-    table.add_column("asks")
+    table.add_column("asks", max_width=14)  # matrix shapes wrap; titles keep their room
     if status is not None:
         table.add_column("status", no_wrap=True, min_width=len("attempted"))
     current_set = None

@@ -16,10 +16,15 @@ from gradtutor.language.expr import (
     BinOp,
     Call,
     Const,
+    Dim,
+    Hadamard,
     Indicator,
+    MatMul,
     Neg,
     Node,
     Num,
+    Reduce,
+    Transpose,
     Var,
     fold_left,
     to_pretty,
@@ -41,6 +46,8 @@ _INDEXED_NAME = re.compile(r"([A-Za-z])(\d+)")
 def _precedence(node: Node) -> int:
     if isinstance(node, BinOp) and node.op != "/":
         return _PRECEDENCE[node.op]
+    if isinstance(node, MatMul | Hadamard):
+        return _PRECEDENCE["*"]
     if isinstance(node, Neg):
         return _PRECEDENCE["neg"]
     return _PRECEDENCE["atom"]  # a \frac is a block of its own
@@ -89,8 +96,30 @@ def _call(func: str, args: tuple[Node, ...]) -> str:
     return rf"{head}\left({inside}\right)"
 
 
+def _tensor_latex(node: Node) -> str | None:
+    """LaTeX for the vector and matrix operations: X^{\\top} G, G \\odot Z, \\sum."""
+    match node:
+        case Dim(name):
+            return _name(name)
+        case MatMul(left, right):
+            return f"{_wrap(left, _PRECEDENCE['*'])} {_wrap(right, _PRECEDENCE['*'], strict=True)}"
+        case Hadamard(left, right):
+            left_text = _wrap(left, _PRECEDENCE["*"])
+            return rf"{left_text} \odot {_wrap(right, _PRECEDENCE['*'], strict=True)}"
+        case Transpose(operand):
+            return rf"{_wrap(operand, _PRECEDENCE['atom'])}^{{\top}}"
+        case Reduce(func, operand, axis, keepdims):
+            options = "" if axis is None else rf",\ \mathrm{{axis}}={axis}"
+            options += r",\ \mathrm{keepdims}" if keepdims else ""
+            return rf"\operatorname{{{func}}}\left({to_latex(operand)}{options}\right)"
+    return None
+
+
 def to_latex(node: Node) -> str:
     """LaTeX math for a tree: `15 \\left(2 x^{2}\\right)^{4} \\cdot 4 x` style."""
+    tensor = _tensor_latex(node)
+    if tensor is not None:
+        return tensor
     match node:
         case Num():
             return _number(node)
@@ -139,14 +168,29 @@ def partial_latex(wrt: str, of: str = "f") -> str:
     return rf"\frac{{\partial {_name(of)}}}{{\partial {_name(wrt)}}}"
 
 
+def _shape_latex(shape: str) -> str:
+    times = r" \times "
+    return rf"\quad ({shape.replace('×', times)})" if shape else ""
+
+
 def _applied(step: Step) -> str:
-    """∂/∂x (expression) = result, in LaTeX."""
+    """∂/∂x (expression) = result, in LaTeX; ∂L/∂(node) = gradient for a backward step."""
+    shape = _shape_latex(step.shape)
     if step.rule == "simplify":
-        return f"{to_latex(step.expression)} = {to_latex(step.result)}"
+        return f"{to_latex(step.expression)} = {to_latex(step.result)}{shape}"
+    if step.of:
+        node = to_latex(step.expression)
+        if not isinstance(step.expression, Var | Call | Reduce):
+            node = rf"\left({node}\right)"
+        of = _name(step.of)
+        return rf"\frac{{\partial {of}}}{{\partial {node}}} = {to_latex(step.result)}{shape}"
     operand = to_latex(step.expression)
     if isinstance(step.expression, BinOp) and step.expression.op in "+-":
         operand = rf"\left({operand}\right)"
-    return rf"\frac{{\partial}}{{\partial {_name(step.wrt)}}} {operand} = {to_latex(step.result)}"
+    applied = (
+        rf"\frac{{\partial}}{{\partial {_name(step.wrt)}}} {operand} = {to_latex(step.result)}"
+    )
+    return applied + shape
 
 
 # --- LaTeX text -----------------------------------------------------------------------------------
@@ -162,6 +206,10 @@ _TEXT_SYMBOLS = {
     "¹": r"\textsuperscript{1}", "ⁿ": r"\textsuperscript{n}", "⁻": r"\textsuperscript{-}",
     "ᵘ": r"\textsuperscript{u}", "₁": r"\textsubscript{1}", "ᵢ": r"\textsubscript{i}",
     "—": "---", "–": "--",
+    "ᵀ": r"\textsuperscript{T}", "⊙": r"$\odot$", "Σ": r"$\Sigma$", "δ": r"$\delta$",
+    "ₘ": r"\textsubscript{m}", "ⱼ": r"\textsubscript{j}", "ₖ": r"\textsubscript{k}",
+    "₍": r"\textsubscript{(}", "₎": r"\textsubscript{)}", "₋": r"\textsubscript{-}",
+    "₀": r"\textsubscript{0}", "‖": r"$\|$",
 }  # fmt: skip
 
 
@@ -197,11 +245,23 @@ def _markdown_steps(step: Step, depth: int, lines: list[str]) -> None:
         _markdown_steps(sub, depth + 1, lines)
 
 
+def _shape_lines(derivation: Derivation) -> list[str]:
+    """The shapes of the variables and the named intermediates, for a derivation of matrices."""
+    if not derivation.shaped:
+        return []
+    shapes = ", ".join(f"${_name(n)}$ {s}" for n, s in derivation.shapes.items())
+    lines = [f"Shapes: {shapes}.", ""]
+    for name, node, shape in derivation.intermediates:
+        lines += [f"${_name(name)} = {to_latex(node)}$ ({shape})", ""]
+    return lines
+
+
 def _markdown_derivation(derivation: Derivation) -> list[str]:
     lines = [
         f"## ${partial_latex(derivation.wrt, derivation.name)}$ for "
         f"${_name(derivation.name)} = {to_latex(derivation.function)}$",
         "",
+        *_shape_lines(derivation),
     ]
     for top in (derivation.root, *derivation.simplification):
         _markdown_steps(top, 0, lines)
@@ -268,6 +328,10 @@ def markdown(explanation: Explanation) -> str:
         lines += [rf"$$\nabla {name} = \left[{vector}\right]$$", ""]
     if explanation.backprop is not None:
         lines += _markdown_backprop(explanation.backprop)
+    if explanation.layer is not None:
+        from gradtutor.render.layer_backprop import markdown_lines
+
+        lines += markdown_lines(explanation.layer, to_latex)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -286,7 +350,15 @@ def _latex_derivation(derivation: Derivation) -> list[str]:
         f"${partial_latex(derivation.wrt, derivation.name)}$ for "
         f"${_name(derivation.name)} = {to_latex(derivation.function)}$"
     )
-    lines = [rf"\section*{{{heading}}}", r"\begin{itemize}"]
+    lines = [rf"\section*{{{heading}}}"]
+    if derivation.shaped:
+        shapes = ", ".join(f"${_name(n)}$ {latex_text(s)}" for n, s in derivation.shapes.items())
+        lines.append(f"Shapes: {shapes}.\\\\")
+        lines += [
+            f"${_name(name)} = {to_latex(node)}$ ({latex_text(shape)})\\\\"
+            for name, node, shape in derivation.intermediates
+        ]
+    lines.append(r"\begin{itemize}")
     for top in (derivation.root, *derivation.simplification):
         _latex_steps(top, lines)
     lines.append(r"\end{itemize}")
@@ -354,6 +426,10 @@ def latex(explanation: Explanation) -> str:
         lines += [r"\[", rf"\nabla {_name(explanation.name)} = \left[{vector}\right]", r"\]"]
     if explanation.backprop is not None:
         lines += _latex_backprop(explanation.backprop)
+    if explanation.layer is not None:
+        from gradtutor.render.layer_backprop import latex_lines
+
+        lines += latex_lines(explanation.layer, to_latex, latex_text)
     lines.append(r"\end{document}")
     return "\n".join(lines) + "\n"
 

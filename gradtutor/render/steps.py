@@ -16,7 +16,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from gradtutor.calculus.steps import Derivation, Step
-from gradtutor.language.expr import BinOp, Node, to_pretty
+from gradtutor.language.expr import BinOp, Call, Node, Reduce, Var, to_pretty
 
 if TYPE_CHECKING:
     from gradtutor.tutor.explain import Explanation
@@ -28,18 +28,39 @@ def partial(wrt: str, of: str = "f") -> str:
     return f"∂{of}/∂{wrt}"
 
 
-def _heading(derivation: Derivation) -> Text:
-    return Text.assemble(
+def _heading(derivation: Derivation) -> RenderableType:
+    title = Text.assemble(
         (partial(derivation.wrt, derivation.name), "bold"),
         f" for {derivation.name} = ",
         to_pretty(derivation.function),
     )
+    if not derivation.shaped:
+        return title
+    lines = [
+        title,
+        Text("  shapes  " + ", ".join(f"{n} {s}" for n, s in derivation.shapes.items())),
+    ]
+    lines.extend(
+        Text(f"  {name} = {to_pretty(node)}  ({shape})")
+        for name, node, shape in derivation.intermediates
+    )
+    return Group(*lines)
 
 
 def _formula(step: Step) -> str:
     if step.rule == "simplify":
-        return f"{to_pretty(step.expression)} = {to_pretty(step.result)}"
-    return f"∂/∂{step.wrt} {operand(step.expression)} = {to_pretty(step.result)}"
+        text = f"{to_pretty(step.expression)} = {to_pretty(step.result)}"
+    elif step.of:
+        text = f"∂{step.of}/∂{node_operand(step.expression)} = {to_pretty(step.result)}"
+    else:
+        text = f"∂/∂{step.wrt} {operand(step.expression)} = {to_pretty(step.result)}"
+    return f"{text}  ({step.shape})" if step.shape else text
+
+
+def node_operand(node: Node) -> str:
+    """The node a backward step is the gradient with respect to: ∂L/∂Z, ∂L/∂(X @ W)."""
+    text = to_pretty(node)
+    return text if isinstance(node, Var | Call | Reduce) else f"({text})"
 
 
 def operand(node: Node) -> str:
@@ -78,7 +99,8 @@ def _result_line(derivation: Derivation) -> Text:
     chain = [partial(derivation.wrt, derivation.name), to_pretty(derivation.result)]
     if derivation.simplified != derivation.result:
         chain.append(to_pretty(derivation.simplified))
-    return Text(" = ".join(chain), style="bold")
+    shape = f"  ({derivation.shape})" if derivation.shaped else ""
+    return Text(" = ".join(chain) + shape, style="bold")
 
 
 def _unexplained_note() -> Text:
@@ -144,4 +166,9 @@ def explanation_view(explanation: Explanation, plain: bool = False) -> Renderabl
     if explanation.backprop is not None:
         parts.extend([Text("")] if parts else [])
         parts.append(backprop_view(explanation.backprop, plain))
+    if explanation.layer is not None:
+        from gradtutor.render.layer_backprop import layer_backprop_view
+
+        parts.extend([Text("")] if parts else [])
+        parts.append(layer_backprop_view(explanation.layer, plain))
     return Group(*parts)

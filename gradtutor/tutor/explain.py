@@ -2,7 +2,9 @@
 
 `explain_formula` reads a formula typed on the command line, `explain_exercise` takes one from the
 curriculum; both give an `Explanation`: the derivations (one per partial asked), whether they form
-the gradient, and, given `--at`, the backpropagation table.
+the gradient, and, given `--at`, the backpropagation table. A function of vectors and matrices
+(an exercise with `shapes`, or `--shape X=n,d`) is derived by `calculus.layer_steps`, its backward
+pass at a point by `calculus.layer_backprop`.
 """
 
 from __future__ import annotations
@@ -10,12 +12,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gradtutor.calculus.backprop import Backprop, backpropagate, parse_point
 from gradtutor.calculus.steps import Derivation, derive
 from gradtutor.errors import GradtutorError
+from gradtutor.language.declarations import Declarations
 from gradtutor.language.expr import Node, to_pretty, variables_of
+
+if TYPE_CHECKING:
+    from gradtutor.calculus.layer_backprop import LayerBackprop
+    from gradtutor.curriculum.model import Exercise
 
 
 class UnknownVariable(GradtutorError):
@@ -30,16 +37,36 @@ class Explanation:
     gradient: bool  # the derivations are ∇f: every variable, in order
     backprop: Backprop | None
     name: str = "f"  # what the function is called: ∂L/∂x for L
+    layer: LayerBackprop | None = None  # the backward pass of vectors and matrices at a point
 
     def to_json(self) -> Any:
         """One derivation as an object, several as a list; with `--at`, the backward pass too."""
         found = [d.to_json() for d in self.derivations]
         derivations: Any = found[0] if len(found) == 1 and not self.gradient else found
-        if self.backprop is None:
+        at = self.backprop or self.layer
+        if at is None:
             return derivations
         if not found:
-            return self.backprop.to_json()
-        return {"derivations": derivations, "backprop": self.backprop.to_json()}
+            return at.to_json()
+        return {"derivations": derivations, "backprop": at.to_json()}
+
+
+def derive_any(
+    function: Node, wrt: str, declarations: Declarations | None = None, name: str = "f"
+) -> Derivation:
+    """The step-by-step derivative of the function called `name`: of numbers
+    (`calculus.steps`), or of vectors and matrices (`calculus.layer_steps`) when the
+    declarations give shapes."""
+    if declarations is not None and declarations.tensor:
+        from gradtutor.calculus.layer_steps import derive_shaped
+
+        return derive_shaped(function, wrt, declarations, name)
+    return derive(function, wrt, name=name)
+
+
+def derive_exercise(exercise: Exercise, wrt: str) -> Derivation:
+    """The steps `practice` and `explain --exercise` show for one partial of an exercise."""
+    return derive_any(exercise.tree, wrt, exercise.declarations, exercise.name)
 
 
 def explain(
@@ -49,11 +76,13 @@ def explain(
     gradient: bool = False,
     at: Sequence[str] = (),
     name: str = "f",
+    declarations: Declarations | None = None,
 ) -> Explanation:
     """Derive the partials asked (`wrt`, or every variable for `gradient`) of the function
     called `name` and, given a point (`at`, as NAME=VALUE items), backpropagate through it there.
 
     With neither `wrt` nor `at`, every partial is derived (the gradient when there are several).
+    `declarations` carry the shapes of a function of vectors and matrices.
     """
     # A constant function differentiated by a variable it does not mention (`5` by x) is 0:
     # naming the variable with --wrt declares it.
@@ -71,10 +100,18 @@ def explain(
             )
     everything = gradient or (not wrt and not at)
     asked = names if everything else list(dict.fromkeys(wrt))
-    derivations = [derive(function, variable, name=name) for variable in asked]
-    backprop = backpropagate(function, parse_point(at, names), name) if at else None
+    derivations = [derive_any(function, variable, declarations, name) for variable in asked]
+    backprop: Backprop | None = None
+    layer: LayerBackprop | None = None
+    if at and declarations is not None and declarations.tensor:
+        from gradtutor.calculus.layer_backprop import layer_backprop, parse_tensor_point
+
+        point = parse_tensor_point(at, declarations)
+        layer = layer_backprop(function, declarations, point, name)
+    elif at:
+        backprop = backpropagate(function, parse_point(at, names), name)
     is_gradient = len(asked) > 1 and asked == names
-    return Explanation(function, names, derivations, is_gradient, backprop, name)
+    return Explanation(function, names, derivations, is_gradient, backprop, name, layer)
 
 
 def explain_formula(
@@ -83,11 +120,45 @@ def explain_formula(
     wrt: Sequence[str] = (),
     gradient: bool = False,
     at: Sequence[str] = (),
+    shapes: Sequence[str] = (),
 ) -> Explanation:
-    """`explain` for a formula in the math input language; raises `ParseError` on bad input."""
+    """`explain` for a formula in the math input language; raises `ParseError` on bad input.
+    `shapes` (`X=n,d` items) make it a function of vectors and matrices."""
     from gradtutor.language.parser import parse
 
-    return explain(parse(text, variables), variables, wrt, gradient, at)
+    if not shapes:
+        return explain(parse(text, variables), variables, wrt, gradient, at)
+    from gradtutor.language.declarations import read_formula
+
+    declared = parse_shapes(shapes)
+    names = list(variables) if variables else _free_names(text, declared)
+    declarations = Declarations.of(names, declared)
+    tree = read_formula(text, declarations).expanded
+    return explain(tree, names, wrt, gradient, at, declarations=declarations)
+
+
+def parse_shapes(items: Sequence[str]) -> dict[str, list[str | int]]:
+    """`["X=n,d", "b=k"]` as {X: [n, d], b: [k]}; a whole number is a fixed size."""
+    shapes: dict[str, list[str | int]] = {}
+    for item in items:
+        name, equals, dims = (part.strip() for part in item.partition("="))
+        sizes = [d.strip() for d in dims.split(",")] if dims else []
+        if not (name.isidentifier() and equals and sizes and all(sizes)):
+            raise GradtutorError(
+                f"--shape: cannot read {item!r} as NAME=SIZE,SIZE",
+                "write the dimensions after the name, as in --shape X=n,d --shape b=k",
+            )
+        shapes[name] = [int(d) if d.isdigit() else d for d in sizes]
+    return shapes
+
+
+def _free_names(text: str, shapes: dict[str, list[str | int]]) -> list[str]:
+    """The variables of a shaped formula typed without --var: every name that is not a size."""
+    from gradtutor.language.parser import parse
+
+    dimensions = {d for dims in shapes.values() for d in dims if isinstance(d, str)}
+    tree = parse(text, None, dimensions=sorted(dimensions))
+    return [name for name in variables_of(tree) if name not in dimensions]
 
 
 def explain_exercise(
@@ -102,7 +173,10 @@ def explain_exercise(
 
     exercise = load_collection(path).get(exercise_id)
     asked = wrt if (wrt or gradient) else exercise.ask
-    return explain(exercise.tree, exercise.variables, asked, gradient, at, exercise.name)
+    return explain(
+        exercise.tree, exercise.variables, asked, gradient, at, exercise.name,
+        exercise.declarations,
+    )  # fmt: skip
 
 
 def explain_request(
@@ -113,6 +187,7 @@ def explain_request(
     wrt: Sequence[str] = (),
     gradient: bool = False,
     at: Sequence[str] = (),
+    shapes: Sequence[str] = (),
 ) -> Explanation:
     """What `gradtutor explain` asks for: a formula, or an exercise by id (exactly one)."""
     if (formula is None) == (exercise_id is None):
@@ -123,4 +198,4 @@ def explain_request(
     if exercise_id is not None:
         return explain_exercise(exercise_id, path, wrt, gradient, at)
     assert formula is not None
-    return explain_formula(formula, variables, wrt, gradient, at)
+    return explain_formula(formula, variables, wrt, gradient, at, shapes)

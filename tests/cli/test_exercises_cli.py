@@ -81,7 +81,7 @@ def test_list_the_shipped_curriculum(runner: CliRunner) -> None:
     listed = json.loads(result.output)
     assert len(listed) >= 48
     assert listed[0]["set"] == "sums"
-    assert listed[-1]["set"] == "losses"
+    assert listed[-1]["set"] == "two-layer-network"
 
 
 def test_the_environment_variable_and_the_option_choose_the_exercises(

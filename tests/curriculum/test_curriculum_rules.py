@@ -12,9 +12,9 @@ from functools import cache
 import pytest
 
 from gradtutor.calculus.rules import RULES as STEP_RULES
-from gradtutor.calculus.steps import derive
 from gradtutor.curriculum.loader import load_collection, shipped_exercises
 from gradtutor.curriculum.model import RULES, Collection
+from gradtutor.tutor.explain import derive_exercise
 
 
 @cache
@@ -26,7 +26,9 @@ def _bank() -> Collection:
 def _used(exercise_id: str) -> frozenset[str]:
     """Every rule of the derivations of the partials the exercise asks for."""
     exercise = _bank().get(exercise_id)
-    return frozenset(rule for wrt in exercise.ask for rule in derive(exercise.tree, wrt).rules())
+    return frozenset(
+        rule for wrt in exercise.ask for rule in derive_exercise(exercise, wrt).rules()
+    )
 
 
 def _ids() -> list[str]:

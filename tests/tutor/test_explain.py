@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from gradtutor.cli import app
 from gradtutor.curriculum.loader import load_collection
 from gradtutor.language.parser import parse
-from gradtutor.render.export import latex, markdown, to_latex
+from gradtutor.render.export import _name, latex, markdown, to_latex
 from gradtutor.tutor.explain import explain
 
 NEURON = "relu(x0*w0 + x1*w1 + x2*w2 + b)"
@@ -134,10 +134,16 @@ def test_latex_is_a_balanced_document(runner: CliRunner) -> None:
 
 def test_latex_of_every_shipped_exercise_is_balanced() -> None:
     for exercise in load_collection().exercises:
-        explanation = explain(exercise.tree, exercise.variables, exercise.ask)
+        explanation = explain(
+            exercise.tree,
+            exercise.variables,
+            exercise.ask,
+            name=exercise.name,
+            declarations=exercise.declarations,
+        )
         for document in (latex(explanation), markdown(explanation)):
             assert _balanced(document), exercise.id
-        assert "\\frac{\\partial f}{\\partial" in latex(explanation)
+        assert f"\\frac{{\\partial {_name(exercise.name)}}}{{\\partial" in latex(explanation)
 
 
 @pytest.mark.parametrize(
