@@ -82,8 +82,8 @@ def _assert_entries_equal(
 ) -> None:
     assert engine.shape == reference.shape
     for index in np.ndindex(reference.shape):
-        got = complex(sympy.N(sympy.sympify(engine[index]).subs(point)))
-        want = complex(sympy.N(sympy.sympify(reference[index]).subs(point)))
+        got = complex(sympy.N(sympy.sympify(engine[index]).xreplace(point)))
+        want = complex(sympy.N(sympy.sympify(reference[index]).xreplace(point)))
         assert abs(got - want) <= 1e-9 * max(1.0, abs(want)), (index, got, want)
 
 
