@@ -61,7 +61,10 @@ def main() -> None:
     from gradtutor.curriculum.loader import load_collection
 
     started = time.perf_counter()
-    exercises = spread(load_collection().exercises, args.exercises)
+    # The class answers scalar exercises: the layer sets (shapes) have their own benchmark,
+    # matrix_class.py, and the reference script cannot read their formulas.
+    scalar = [exercise for exercise in load_collection().exercises if not exercise.shapes]
+    exercises = spread(scalar, args.exercises)
     tasks = [build_task(exercise, wrt) for exercise in exercises for wrt in exercise.ask]
     rows = make_class(tasks, args.students, args.distinct, args.seed)
     graded = [g for row in rows for g in row]
