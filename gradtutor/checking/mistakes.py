@@ -122,7 +122,8 @@ def mistakes(context: ExerciseContext) -> tuple[Mistake, ...]:
     found: list[Mistake] = []
     budget = Budget(MISTAKE_BUDGET)
     try:
-        with budget.limit():
+        # A wrong rule may divide by 0: NaN, then not compared.
+        with budget.limit(), np.errstate(all="ignore"):
             for kind, describe, build in _catalogue(_Slopes(context)):
                 values = _values(build)
                 if values is not None:
@@ -144,8 +145,7 @@ Entry = tuple[str, Describe, Builder]
 
 def _values(build: Builder) -> Array | None:
     try:
-        with np.errstate(all="ignore"):  # a wrong rule may divide by 0: NaN, then not compared
-            values = build()
+        values = build()
     except (ValueError, TypeError, ZeroDivisionError, OverflowError, RecursionError):
         return None
     return values if values is not None and np.isfinite(values).any() else None
@@ -167,6 +167,11 @@ class _Slopes:
         self.points = context.samples.points
         self._slopes: dict[tuple[Node, str], Array] = {}
         self._names: dict[int, tuple[Node, frozenset[str]]] = {}
+        self._partials: dict[str, Array] = {}
+        # Values and slopes at the sample points of the trees met so far, by identity (each
+        # kept alive with its results, so that its id stays its own).
+        self._values: dict[int, tuple[Node, Array]] = {}
+        self._known_slopes: dict[tuple[int, str], tuple[Node, Array]] = {}
         # Every tree the catalogue makes from a polynomial is a polynomial too.
         self._exact = Derivatives(self.points, (_HOLE,)) if is_polynomial(self.tree) else None
 
@@ -196,6 +201,14 @@ class _Slopes:
         return self._names[id(node)][1]
 
     def at(self, node: Node, extra: Points | None = None) -> Array:
+        if extra is None:
+            known = self._values.get(id(node))
+            if known is None:
+                known = self._values[id(node)] = (node, self._at(node, None))
+            return known[1]
+        return self._at(node, extra)
+
+    def _at(self, node: Node, extra: Points | None) -> Array:
         if self._exact is not None:
             try:
                 return self._exact.value(node, extra)
@@ -208,7 +221,14 @@ class _Slopes:
 
         `extra` adds variables (a hole for a subtree) to the sample points.
         """
-        return self.slopes(node, [name or self.wrt], extra)[0]
+        name = name or self.wrt
+        if extra is not None:
+            return self.slopes(node, [name], extra)[0]
+        known = self._known_slopes.get((id(node), name))
+        if known is None:
+            known = (node, self.slopes(node, [name])[0])
+            self._known_slopes[(id(node), name)] = known
+        return known[1]
 
     def slopes(self, node: Node, names: list[str], extra: Points | None = None) -> list[Array]:
         """∂node/∂name for each of `names` (one pass over the tree for a polynomial)."""
@@ -246,7 +266,58 @@ class _Slopes:
 
     def partial(self, name: str) -> Array:
         """∂function/∂name; in the variable of the derivative, the checker's own values."""
-        return self.context.reference_values if name == self.wrt else self.slope(self.tree, name)
+        if name == self.wrt:
+            return self.context.reference_values
+        found = self._partials.get(name)
+        if found is None:  # the groups of `_not_held_constant` add the same few partials
+            found = self._partials[name] = self.slope(self.tree, name)
+        return found
+
+    def changed(self, replacements: list[tuple[tuple[int, ...], Node]]) -> Array:
+        """∂/∂wrt of the function with the subtree at each path replaced by its new one.
+
+        A change inside one term of the function's sum (a path that goes down through `+`, `−`
+        and signs, then into the term) changes the derivative by that term's change alone: the
+        rest of the sum is not differentiated again. Changes in other places rebuild the tree.
+        """
+        terms = [self._term_of(path) for path, _ in replacements]
+        places = [term_path for term_path, _, _ in terms]
+        if any(not place for place in places) or _nested(places):
+            changed = self.tree
+            for path, new in replacements:
+                changed = _replace(changed, path, new)
+            return self.slope(changed)
+        total = self.slope(self.tree)
+        for (path, new), (place, sign, term) in zip(replacements, terms, strict=True):
+            new_term = _replace(term, path[len(place) :], new)
+            total = total + sign * (self.slope(new_term) - self.slope(term))
+        return total
+
+    def scaled_term(self, path: tuple[int, ...], factor: Array) -> Array | None:
+        """∂/∂wrt of the function with the subtree at `path` multiplied by `factor`, a value
+        that does not change with wrt; None unless that subtree is a factor of a term of the
+        function's sum (then the whole term is scaled) and `factor` is finite and nonzero."""
+        place, sign, term = self._term_of(path)
+        if not place or not _in_product(term, path[len(place) :]):
+            return None
+        if not np.all(np.isfinite(factor) & (factor != 0)):
+            return None
+        return self.slope(self.tree) + sign * self.slope(term) * (factor - 1)
+
+    def _term_of(self, path: tuple[int, ...]) -> tuple[tuple[int, ...], int, Node]:
+        """The term of the function's sum that holds the subtree at `path`: its path, its sign
+        in the sum, and the term (the subtree itself when the path runs through sums only)."""
+        node, sign = self.tree, 1
+        for depth, head in enumerate(path):
+            match node:
+                case BinOp("+" | "-" as op, left, right):
+                    sign = -sign if (op == "-" and head == 1) else sign
+                    node = right if head == 1 else left
+                case Neg(operand):
+                    sign, node = -sign, operand
+                case _:
+                    return path[:depth], sign, node
+        return path, sign, node
 
     def outer(self, outer: Node, inner: Node) -> Array:
         """g′(u) at u = inner, g the outer function written with the hole: no inner derivative."""
@@ -255,9 +326,24 @@ class _Slopes:
     def around(self, path: tuple[int, ...], node: Node, wrong: Array) -> Array:
         """The derivative of the function with the derivative of the subtree at `path` (`node`)
         replaced by `wrong`: ∂F/∂x + ∂F/∂u · wrong, F the function with a hole u for `node`."""
+        place, sign, term = self._term_of(path)
+        if not place:
+            return self._around_in(self.tree, path, node, wrong)
+        # Inside one term of the sum: only that term's derivative changes (`changed`).
+        inside = path[len(place) :]
+        if _in_product(term, inside):
+            # A factor u of the term T: ∂T/∂u = T/u, so T′ changes by (wrong − u′)·T/u.
+            with np.errstate(all="ignore"):
+                rest = self.at(term) / self.at(node)
+            if np.all(np.isfinite(rest)) and np.all(self.at(node) != 0):
+                return self.slope(self.tree) + sign * (wrong - self.slope(node)) * rest
+        changed = self._around_in(term, inside, node, wrong)
+        return self.slope(self.tree) + sign * (changed - self.slope(term))
+
+    def _around_in(self, tree: Node, path: tuple[int, ...], node: Node, wrong: Array) -> Array:
         if not path:
             return wrong
-        hole = _replace(self.tree, path, Var(_HOLE))
+        hole = _replace(tree, path, Var(_HOLE))
         held, through = self.slopes(hole, [self.wrt, _HOLE], {_HOLE: self.at(node)})
         return held + through * wrong
 
@@ -351,20 +437,17 @@ def _sum_rule(slopes: _Slopes) -> Iterator[Entry]:
     varying = [(path, term) for path, term in terms if slopes.mentions(term, wrt)]
     # With one term in `wrt`, leaving it out gives 0: that is the "zero" kind, said already.
     for path, term in varying if len(varying) > 1 else []:
-        dropped = _replace(tree, path, number(0))
         yield (
             "dropped-term",
             partial(_dropped_term_message, term),
-            lambda dropped=dropped: slopes.slope(dropped),  # type: ignore[misc]
+            lambda path=path: slopes.changed([(path, number(0))]),  # type: ignore[misc]
         )
     for chosen in [[one] for one in kept] + [kept] * (len(kept) > 1):
-        changed = tree
-        for path, term in chosen:
-            changed = _replace(changed, path, BinOp("*", Var(wrt), term))
+        replacements = [(path, BinOp("*", Var(wrt), term)) for path, term in chosen]
         yield (
             "constant-kept",
             partial(_kept_message, [term for _, term in chosen], wrt),
-            lambda changed=changed: slopes.slope(changed),  # type: ignore[misc]
+            lambda replacements=replacements: slopes.changed(replacements),  # type: ignore[misc]
         )
 
 
@@ -416,14 +499,45 @@ def _dropped_factors(slopes: _Slopes) -> Iterator[Entry]:
             factor for factor in _factors(term, path) if not slopes.mentions(factor[1], wrt)
         ]
         for chosen in [[factor] for factor in constant] + [constant] * (len(constant) > 1):
-            dropped = tree
-            for factor_path, _, _ in chosen:
-                dropped = _replace(dropped, factor_path, number(1))
             yield (
                 "dropped-factor",
                 partial(_dropped_message, chosen, term if path else None, wrt),
-                lambda dropped=dropped: slopes.slope(dropped),  # type: ignore[misc]
+                lambda path=path, term=term, chosen=chosen: _dropped_slope(  # type: ignore[misc]
+                    slopes, path, term, chosen
+                ),
             )
+
+
+def _dropped_slope(
+    slopes: _Slopes,
+    path: tuple[int, ...],
+    term: Node,
+    chosen: list[tuple[tuple[int, ...], Node, bool]],
+) -> Array:
+    """The derivative with the chosen factors of the term at `path` replaced by 1.
+
+    None of them changes with wrt, so dropping one divides the term by it (or multiplies, for a
+    divisor): the term's own derivative is scaled, and no tree is rebuilt unless a factor is 0
+    at a sample point.
+    """
+    with np.errstate(all="ignore"):
+        scale = np.ones(slopes.context.samples.size)
+        for _, factor, divides in chosen:
+            value = slopes.at(factor)
+            scale = scale * value if divides else scale / value
+        scaled = slopes.scaled_term(path, scale)
+    if scaled is not None:
+        return scaled
+    return slopes.changed([(path, _without_factors(term, path, chosen))])
+
+
+def _without_factors(
+    term: Node, path: tuple[int, ...], chosen: list[tuple[tuple[int, ...], Node, bool]]
+) -> Node:
+    """The term at `path` with each chosen factor (paths from the root) replaced by 1."""
+    for factor_path, _, _ in chosen:
+        term = _replace(term, factor_path[len(path) :], number(1))
+    return term
 
 
 def _dropped_message(
@@ -664,18 +778,26 @@ def _unsquared_message(node: Node) -> str:
 def _lost_signs(slopes: _Slopes) -> Iterator[Entry]:
     """A term whose minus sign was lost: the derivative of the function with that `−` a `+`."""
     for path, node in _subtrees(slopes.tree):
-        flipped: Node | None = None
+        # u − v with its minus lost is u + v, that is u − (−v): the change is in v alone.
+        change: tuple[tuple[int, ...], Node] | None = None
         if isinstance(node, BinOp) and node.op == "-":
-            flipped = BinOp("+", node.left, node.right)
+            change = ((*path, 1), Neg(node.right))
         elif isinstance(node, Neg):
-            flipped = node.operand
-        if flipped is not None:
-            changed = _replace(slopes.tree, path, flipped)
+            change = (path, node.operand)
+        if change is not None:
             yield (
                 "sign",
                 partial(_lost_sign_message, node),
-                lambda changed=changed: slopes.slope(changed),  # type: ignore[misc]
+                lambda change=change: _flipped_slope(slopes, change),  # type: ignore[misc]
             )
+
+
+def _flipped_slope(slopes: _Slopes, change: tuple[tuple[int, ...], Node]) -> Array:
+    """The derivative with a sign lost: the subtree at the change's path times −1."""
+    path, _ = change
+    minus_one = np.full(slopes.context.samples.size, -1.0)
+    flipped = slopes.scaled_term(path, minus_one)
+    return slopes.changed([change]) if flipped is None else flipped
 
 
 def _lost_sign_message(node: Node) -> str:
@@ -734,6 +856,32 @@ def _factors(
                 )
             case _:
                 yield where, node, below
+
+
+def _in_product(tree: Node, path: tuple[int, ...]) -> bool:
+    """Whether the subtree at `path` is a factor of `tree`: the path goes down through
+    products, numerators and signs only, so `tree` is that subtree times the rest."""
+    node = tree
+    for head in path:
+        match node:
+            case BinOp("*", left, right):
+                node = right if head == 1 else left
+            case BinOp("/", top, _) if head == 0:
+                node = top
+            case Neg(operand):
+                node = operand
+            case _:
+                return False
+    return True
+
+
+def _nested(paths: list[tuple[int, ...]]) -> bool:
+    """Whether one path is the same as, or leads into, another (two changes in one term)."""
+    return any(
+        first[: len(second)] == second
+        for index, first in enumerate(paths)
+        for second in paths[index + 1 :] + paths[:index]
+    )
 
 
 def _replace(tree: Node, path: tuple[int, ...], new: Node) -> Node:
