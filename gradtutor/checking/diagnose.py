@@ -16,10 +16,11 @@ from functools import lru_cache
 import numpy as np
 
 from gradtutor.calculus.numeric import Array
+from gradtutor.calculus.polynomial import Monomial, monomials, monomials_to_tree
 from gradtutor.checking.context import ExerciseContext
 from gradtutor.checking.mistakes import MATCH_RTOL, Mistake, close, matches, mistakes, scale
 from gradtutor.checking.report import Diagnosis
-from gradtutor.language.expr import BinOp, Call, Const, Node, Num, walk
+from gradtutor.language.expr import BinOp, Call, Const, Node, Num, rational, to_pretty, walk
 
 # An answer this close to the derivative everywhere, written with decimals, was rounded.
 ROUNDED_RTOL = 1e-2
@@ -40,6 +41,7 @@ HINT_WORDS: dict[str, tuple[str, ...]] = {
     "rounded": ("exact", "fraction", "decimal"),
     "dropped-term": ("term", "each term", "sum", "every term", "left out"),
     "constant-kept": ("constant term", "does not contain", "vanish", "of a constant", "is 0"),
+    "coefficient": ("coefficient", "exponent", "bring down", "brought down", "multiply", "times"),
 }
 
 
@@ -68,6 +70,7 @@ RANKS: dict[str, int] = {
     "function-itself": WHOLE,
     "rounded": VALUE,
     "constant-factor": VALUE,
+    "coefficient": VALUE,  # a term's number off, found exactly: the last word
 }
 
 
@@ -87,7 +90,8 @@ def diagnose(context: ExerciseContext, answer: Node, values: Array) -> Diagnosis
     if context.samples.size == 0 or not np.isfinite(values).any():
         return None
     reference = context.reference_values
-    factor = _constant_factor(values, reference)
+    exact = _exact_terms(context, answer)
+    factor = _constant_factor(values, reference) if exact is None else _exact_factor(*exact)
     found = sorted(_found(context, answer, values, reference, factor), key=lambda match: match.rank)
     if not found:
         return None
@@ -164,6 +168,71 @@ def _found(
             f"Your answer is {_factor_text(factor)} the derivative: check the constant factors "
             "(a coefficient or exponent brought down, dropped or doubled).",
         )
+    coefficients = _wrong_coefficients(context, answer)
+    if coefficients is not None:
+        yield _Match(VALUE, "coefficient", coefficients)
+
+
+# At most this many terms with a wrong number are named; more is not one slip.
+MAX_WRONG_COEFFICIENTS = 3
+
+
+Terms = dict[Monomial, Fraction]
+
+
+def _exact_terms(context: ExerciseContext, answer: Node) -> tuple[Terms, Terms] | None:
+    """The answer's monomials and the derivative's, when both are written as sums of them."""
+    reference = context.reference_terms
+    written = monomials(answer) if reference is not None else None
+    return None if reference is None or written is None else (written, reference)
+
+
+def _exact_factor(written: Terms, reference: Terms) -> Fraction | float | None:
+    """c when the answer is exactly c times the derivative, c ≠ 0, 1 a fraction with a
+    denominator up to 12 (as a float, "about", past EXACT_FACTOR_LIMIT: too long to print).
+
+    Exact where values are not: an answer whose terms are not all scaled alike is no constant
+    multiple, however near one its values are; and a factor such as 7191/7190 is a slip in one
+    coefficient (`_wrong_coefficients`), not a factor to name.
+    """
+    if not reference or written.keys() != reference.keys():
+        return None
+    ratios = {written[powers] / number for powers, number in reference.items()}
+    if len(ratios) != 1:
+        return None
+    (ratio,) = ratios
+    if ratio in (0, 1) or ratio.limit_denominator(12) != ratio:
+        return None
+    return ratio if abs(ratio) < EXACT_FACTOR_LIMIT else float(ratio)
+
+
+def _wrong_coefficients(context: ExerciseContext, answer: Node) -> str | None:
+    """The terms whose numbers differ, when the answer and the derivative are sums of the same
+    monomials: exact, so it names a slip of one unit in ten digits that values cannot see."""
+    exact = _exact_terms(context, answer)
+    if exact is None or exact[0].keys() != exact[1].keys():
+        return None
+    written, reference = exact
+    wrong = [powers for powers, number in reference.items() if written[powers] != number]
+    if not wrong or len(wrong) > MAX_WRONG_COEFFICIENTS:
+        return None
+    names = " and ".join(_monomial_text(powers) for powers in wrong)
+    if len(wrong) > 1:
+        return (
+            f"The coefficients of {names} are off; the rest of your answer is right. Recheck "
+            "each: the number in front times the exponent brought down."
+        )
+    return (
+        f"One coefficient is off: {names} (yours is {to_pretty(rational(written[wrong[0]]))}); "
+        "the rest of your answer is right. Recheck its arithmetic: the number in front times "
+        "the exponent brought down."
+    )
+
+
+def _monomial_text(powers: Monomial) -> str:
+    if not powers:
+        return "the constant term"
+    return f"the term in {to_pretty(monomials_to_tree({powers: Fraction(1)}))}"
 
 
 def _rounded(answer: Node, values: Array, reference: Array) -> bool:
@@ -217,6 +286,8 @@ def _constant_factor(answer: Array, reference: Array) -> Fraction | float | None
     ratio = float(np.sort(answer[nonzero] / reference[nonzero])[nonzero.sum() // 2])
     if not np.isfinite(ratio) or abs(ratio) < 1e-12 or abs(ratio - 1) < 1e-9:
         return None
+    if matches(answer, reference):
+        return None  # as near the derivative as values can tell: no factor can be named
     if not matches(answer, ratio * reference):
         return None
     simple = Fraction(ratio).limit_denominator(12)

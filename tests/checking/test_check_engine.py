@@ -297,3 +297,41 @@ def test_the_text_view_on_a_pinned_console(console: Console) -> None:
         "│         Hint: complete the expression.                                       │\n"
         "╰──────────────────────────────────────────────────────────────────────────────╯\n"
     )
+
+
+# --- a coefficient off: exact, where values cannot tell ------------------------------------------
+
+
+def test_a_coefficient_off_by_one_in_ten_digits_is_named() -> None:
+    exercise = exercise_from_function("3*x^2*y + 12345678901*x*y^2", "x", ["x", "y"])
+    result = check_answer(exercise, "x", "6*x*y + 12345678902*y^2")
+    assert result.verdict == "incorrect" and result.diagnosis is not None
+    assert result.diagnosis.kind == "coefficient"
+    message = result.diagnosis.message
+    assert "One coefficient is off: the term in y² (yours is 12345678902)" in message
+    assert "times the derivative" not in result.diagnosis.message
+
+
+def test_an_answer_near_a_multiple_is_no_constant_factor() -> None:
+    # 2000001·x + 1 is within 1e-6 of 1.0000005 times 2000000·x + 1 at every point, but no
+    # number times the derivative: one coefficient is off.
+    exercise = exercise_from_function("1000000*x^2 + x", "x", ["x"])
+    result = check_answer(exercise, "x", "2000001*x + 1")
+    assert result.diagnosis is not None and result.diagnosis.kind == "coefficient"
+    assert "the term in x (yours is 2000001)" in result.diagnosis.message
+
+
+def test_several_coefficients_off_are_named_together() -> None:
+    exercise = exercise_from_function("5*x^3 + 7*x^2*y + y", "x", ["x", "y"])
+    result = check_answer(exercise, "x", "16*x^2 + 15*x*y")
+    assert result.diagnosis is not None and result.diagnosis.kind == "coefficient"
+    assert result.diagnosis.message.startswith(
+        "The coefficients of the term in x² and the term in x·y are off"
+    )
+
+
+def test_an_exact_multiple_is_still_a_constant_factor() -> None:
+    exercise = exercise_from_function("5*x^3 + 7*x^2*y", "x", ["x", "y"])
+    result = check_answer(exercise, "x", "30*x^2 + 28*x*y")
+    assert result.diagnosis is not None and result.diagnosis.kind == "constant-factor"
+    assert "exactly 2 times the derivative" in result.diagnosis.message
