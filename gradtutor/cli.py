@@ -201,7 +201,7 @@ def check_command(
             "-j",
             metavar="N",
             parser=whole_number,
-            help="Grade this many files at once, in processes.",
+            help="Grade with this many processes (answers to different exercises in parallel).",
         ),
     ] = 1,
     seed: Annotated[

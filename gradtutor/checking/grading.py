@@ -58,7 +58,7 @@ def grade_files_parallel(
     """Grade every answers file with up to `jobs` processes; the same report as a sequential run."""
     from gradtutor.checking.submissions import grade_files
 
-    if jobs <= 1 or len(paths) <= 1:
+    if jobs <= 1:
         return grade_files(collection, paths, seed=seed, timeout=timeout)
     from concurrent.futures import ProcessPoolExecutor  # multiprocessing: only with workers
 

@@ -15,6 +15,7 @@ import sympy
 import yaml
 from typer.testing import CliRunner
 
+import gradtutor.checking.check
 import gradtutor.checking.decision
 import gradtutor.checking.grading
 from gradtutor.calculus.budget import Budget
@@ -204,6 +205,28 @@ def test_jobs_give_the_sequential_report(a_class: tuple[Any, list[Path]]) -> Non
     assert grade_files_parallel(collection, paths, seed=1, jobs=2).to_json() == sequential
     verdicts = {r["verdict"] for s in sequential["submissions"] for r in s["results"]}
     assert verdicts == {"correct", "incorrect", "invalid", "missing"}
+
+
+def test_jobs_share_out_the_exercises_of_one_file(
+    a_class: tuple[Any, list[Path]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A question bank is one file: its exercises are checked by the workers too."""
+    collection, paths = a_class
+    one = [paths[0]]
+    clear_caches()
+    sequential = grade_files(collection, one, seed=1).to_json()
+    clear_caches()
+    handed_back: list[Any] = []
+    remember = gradtutor.checking.check.remember_results
+
+    def counted(results: list[Any]) -> None:
+        handed_back.extend(results)
+        remember(results)
+
+    monkeypatch.setattr(gradtutor.checking.check, "remember_results", counted)
+    assert grade_files_parallel(collection, one, seed=1, jobs=2).to_json() == sequential
+    checked = [r for r in sequential["submissions"][0]["results"] if r["verdict"] != "missing"]
+    assert len(handed_back) == len(checked) > 1
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
