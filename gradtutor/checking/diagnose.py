@@ -90,6 +90,13 @@ def diagnose(context: ExerciseContext, answer: Node, values: Array) -> Diagnosis
     if context.samples.size == 0 or not np.isfinite(values).any():
         return None
     reference = context.reference_values
+    if matches(values, reference):
+        # As near the derivative as values can tell: any mistake that matched it would be, at
+        # this precision, the derivative itself (and a factor, 1). Only exact terms say more.
+        coefficients = _wrong_coefficients(context, answer)
+        if coefficients is None:
+            return None
+        return Diagnosis("coefficient", coefficients, hint_for("coefficient", context.spec.hints))
     exact = _exact_terms(context, answer)
     factor = _constant_factor(values, reference) if exact is None else _exact_factor(*exact)
     found = sorted(_found(context, answer, values, reference, factor), key=lambda match: match.rank)
@@ -286,8 +293,6 @@ def _constant_factor(answer: Array, reference: Array) -> Fraction | float | None
     ratio = float(np.sort(answer[nonzero] / reference[nonzero])[nonzero.sum() // 2])
     if not np.isfinite(ratio) or abs(ratio) < 1e-12 or abs(ratio - 1) < 1e-9:
         return None
-    if matches(answer, reference):
-        return None  # as near the derivative as values can tell: no factor can be named
     if not matches(answer, ratio * reference):
         return None
     simple = Fraction(ratio).limit_denominator(12)

@@ -335,3 +335,21 @@ def test_an_exact_multiple_is_still_a_constant_factor() -> None:
     result = check_answer(exercise, "x", "30*x^2 + 28*x*y")
     assert result.diagnosis is not None and result.diagnosis.kind == "constant-factor"
     assert "exactly 2 times the derivative" in result.diagnosis.message
+
+
+def test_an_answer_values_cannot_tell_from_the_derivative_gets_no_guess() -> None:
+    # 1e9·eˣ + 3x differs from 1e9·eˣ + 2x by x: a billionth of its size. Values cannot say
+    # which mistake that is (any candidate near it is the derivative itself, at their precision),
+    # and the function is not a polynomial, so its terms cannot be compared exactly.
+    exercise = exercise_from_function("1000000000*exp(x) + x^2", "x", ["x"])
+    result = check_answer(exercise, "x", "1000000000*exp(x) + 3*x")
+    assert result.verdict == "incorrect"
+    assert result.diagnosis is None
+
+
+def test_a_slip_below_the_values_precision_is_found_in_the_terms() -> None:
+    exercise = exercise_from_function("1000000000*x^2*y + 5*x*y*z", "y", ["x", "y", "z"])
+    result = check_answer(exercise, "y", "1000000000*x^2 + 4*x*z")
+    assert result.verdict == "incorrect" and result.diagnosis is not None
+    assert result.diagnosis.kind == "coefficient"
+    assert "the term in x·z (yours is 4)" in result.diagnosis.message
