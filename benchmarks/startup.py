@@ -1,8 +1,9 @@
 """Start-up: wall time of gradtutor commands against `python -c "import sympy"`.
 
 Each command runs as a fresh process, `--repeat` times, alternating with the SymPy import so that
-a busy moment on the machine costs both alike; the medians are compared. A one-answer check has to
-import SymPy itself (the symbolic check needs it), so it cannot beat 1x; `--help` and `parse`
+a busy moment on the machine costs both alike; the medians are compared. A one-answer check of a
+function that is not a polynomial has to import SymPy itself (the symbolic check needs it), so it
+cannot beat 1x; `--help`, `parse` and a check of a polynomial (proved by its terms, issue 16)
 must not import SymPy at all.
 
 Run: python benchmarks/startup.py [--repeat 15]
@@ -27,6 +28,10 @@ COMMANDS = {
     "gradtutor parse": [*GRADTUTOR, "parse", "15(2x^2)^4 * 4x"],
     "gradtutor check (one answer)": [
         *GRADTUTOR, "check", "--function", "3(2x^2)^5", "--wrt", "x", "--answer", "15(2x^2)^4 * 4x",
+    ],
+    "gradtutor check (one polynomial answer)": [
+        *GRADTUTOR, "check", "--function", "3x^3 y - 2x y^2", "--wrt", "x", "--answer",
+        "9x^2 y - 2y^2",
     ],
 }  # fmt: skip
 GOALS = {"gradtutor --help": 0.5, "gradtutor check (one answer)": 1.5}

@@ -16,10 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property, lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import sympy
 
 from gradtutor.calculus.budget import Budget, BudgetExceeded
 from gradtutor.calculus.numeric import (
@@ -36,14 +35,6 @@ from gradtutor.calculus.polynomial import (
     monomials,
     monomials_to_tree,
 )
-from gradtutor.calculus.symbolic import (
-    UnsupportedExpression,
-    from_sympy,
-    monomials_to_sympy,
-    symbol,
-    to_sympy,
-)
-from gradtutor.checking.symbolic_check import derivative, kink_loci
 from gradtutor.errors import GradtutorError
 from gradtutor.language.declarations import Declarations
 from gradtutor.language.expr import (
@@ -62,6 +53,9 @@ from gradtutor.language.expr import (
     variables_of,
     walk,
 )
+
+if TYPE_CHECKING:  # SymPy is loaded only for a function that is not a sum of monomials
+    import sympy
 
 # Points compared by the finite-difference check: at least MIN_POINTS usable ones are wanted.
 MIN_POINTS = 12
@@ -187,6 +181,8 @@ class ExerciseContext:
     def reference(self) -> sympy.Expr | None:
         """SymPy's derivative (right on tie intervals and off the kink set); None if out of
         reach."""
+        from gradtutor.calculus.symbolic import monomials_to_sympy
+
         if self.reference_terms is not None:
             return monomials_to_sympy(self.reference_terms)
         return self._reference
@@ -198,6 +194,10 @@ class ExerciseContext:
     @cached_property
     def wrt_loci(self) -> list[sympy.Expr]:
         """The kink loci that move with `wrt`: where the derivative may not exist."""
+        if not self.loci:
+            return []  # a polynomial has none: SymPy need not be loaded to say so
+        from gradtutor.calculus.symbolic import symbol
+
         return [locus for locus in self.loci if symbol(self.wrt) in locus.free_symbols]
 
     @cached_property
@@ -213,6 +213,8 @@ class ExerciseContext:
         """The derivative, printed for a teacher (`--reveal`)."""
         if self.reference_tree is not None:
             return to_pretty(self.reference_tree)
+        import sympy
+
         return None if self.reference is None else sympy.sstr(self.reference)
 
     @cached_property
@@ -304,6 +306,8 @@ def _function_of(
     terms = monomials(tree)
     if terms is not None:
         return tree, terms, frozenset()
+    from gradtutor.calculus.symbolic import to_sympy
+
     function = to_sympy(tree)
     return tree, function, _kink_loci(function)
 
@@ -319,6 +323,9 @@ def _derivative(
 ) -> tuple[sympy.Expr | None, Node | None]:
     """The derivative (SymPy's, right on tie intervals and off the kink set) and a tree of it,
     each None if out of reach."""
+    from gradtutor.calculus.symbolic import UnsupportedExpression, from_sympy, symbol
+    from gradtutor.checking.symbolic_check import derivative
+
     try:
         with Budget(max(timeout, 1.0)).limit():
             reference = derivative(function, symbol(wrt))
@@ -337,6 +344,8 @@ KINK_LOCI_SECONDS = 1.0
 
 
 def _kink_loci(function: sympy.Expr) -> frozenset[sympy.Expr]:
+    from gradtutor.checking.symbolic_check import kink_loci
+
     try:
         with Budget(KINK_LOCI_SECONDS).limit():
             return kink_loci(function)

@@ -26,7 +26,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import sympy
 
 from gradtutor.calculus.budget import Budget, BudgetExceeded
 from gradtutor.calculus.numeric import (
@@ -35,7 +34,6 @@ from gradtutor.calculus.numeric import (
     evaluate_precise,
 )
 from gradtutor.calculus.polynomial import monomials
-from gradtutor.calculus.symbolic import to_sympy
 from gradtutor.checking.context import (
     MIN_POINTS,
     ExerciseContext,
@@ -51,12 +49,12 @@ from gradtutor.checking.report import (
     SymbolicResult,
     Verdict,
 )
-from gradtutor.checking.symbolic_check import UNDECIDED, SymbolicOutcome, compare
+from gradtutor.checking.symbolic_outcome import UNDECIDED, SymbolicOutcome
 from gradtutor.checking.witness import boundary_points
 from gradtutor.language.expr import Node, to_ascii, to_pretty
 
-if TYPE_CHECKING:  # answers files (and YAML) are read only when there are some
-    pass
+if TYPE_CHECKING:  # SymPy is loaded only for an answer or a function that is not a polynomial
+    import sympy
 
 DEFAULT_TIMEOUT = 2.0
 # High-precision spot checks of agreeing answers (they catch rounded decimals such as 0.333).
@@ -138,6 +136,8 @@ class _Decider:
     @cached_property
     def answer(self) -> sympy.Expr | None:
         """The answer in SymPy, None if building it ran out of time (it is built when needed)."""
+        from gradtutor.calculus.symbolic import to_sympy
+
         try:
             with Budget(max(self.budget.remaining(), EVIDENCE_SECONDS)).limit():
                 return to_sympy(self.tree)
@@ -195,6 +195,8 @@ class _Decider:
     # --- the two checks ---------------------------------------------------------------------------
 
     def symbolic(self, thorough: bool) -> SymbolicOutcome:
+        from gradtutor.checking.symbolic_check import compare
+
         reference = self.context.reference
         if self.answer is None:
             return SymbolicOutcome("timeout")

@@ -25,7 +25,6 @@ import itertools
 import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -33,7 +32,7 @@ import sympy
 from sympy.core.relational import Relational
 
 from gradtutor.calculus.budget import Budget, BudgetExceeded
-from gradtutor.checking.report import SymbolicResult
+from gradtutor.checking.symbolic_outcome import EQUAL, TIMEOUT, UNDECIDED, SymbolicOutcome
 
 # expand() and cancel() are skipped when their result would have more terms than this.
 MAX_EXPANDED_TERMS = 2000
@@ -45,20 +44,6 @@ _PROBE = sympy.Rational(7131, 10000)
 _PROBE_STEP = sympy.Rational(5437, 10000)
 
 _KINKED = (sympy.Abs, sympy.sign, sympy.Heaviside, sympy.Max, sympy.Min)
-
-
-@dataclass(frozen=True)
-class SymbolicOutcome:
-    """`result` of the comparison; `almost_everywhere` when equality holds off the kink set only."""
-
-    result: SymbolicResult
-    proof: str = ""  # how equality (or difference) was shown: structure, expand, cancel, cases, ...
-    almost_everywhere: bool = False
-
-
-EQUAL = SymbolicOutcome("equal", "structure")
-UNDECIDED = SymbolicOutcome("undecided")
-TIMEOUT = SymbolicOutcome("timeout")
 
 
 def without_dirac(expr: sympy.Expr) -> sympy.Expr:

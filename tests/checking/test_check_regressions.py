@@ -15,6 +15,7 @@ import sympy
 import yaml
 from typer.testing import CliRunner
 
+import gradtutor.calculus.symbolic
 import gradtutor.checking.check
 import gradtutor.checking.decision
 import gradtutor.checking.grading
@@ -695,7 +696,8 @@ def test_an_answer_refuted_in_high_precision_is_not_built_in_sympy(
     def refused(tree: Any) -> Any:
         raise AssertionError("the answer was built in SymPy")
 
-    monkeypatch.setattr(gradtutor.checking.decision, "to_sympy", refused)
+    # The decision imports to_sympy when it first needs it (SymPy loads only then).
+    monkeypatch.setattr(gradtutor.calculus.symbolic, "to_sympy", refused)
     result = check_answer(exercise, "x", "2x cos(x)")
     assert (result.verdict, result.symbolic) == ("incorrect", "different")
     assert result.counterexample is not None and result.diagnosis is not None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
@@ -106,15 +108,97 @@ def test_help_does_not_import_sympy_or_numpy() -> None:
 
 
 def test_a_one_answer_check_loads_no_yaml_models_or_report_writers() -> None:
-    # Start-up time (issue 8): an inline check needs SymPy and NumPy, but not these.
+    # Start-up time (issue 8): an inline check needs NumPy, but not these; a polynomial, proved
+    # by its terms, needs no SymPy either (issue 16).
     loaded = _modules_loaded_by(["check", "--function", "x^2 y", "--wrt", "x", "--answer", "2xy"])
-    assert {"sympy", "numpy", "gradtutor.checking.check"} <= loaded
+    assert {"numpy", "gradtutor.checking.check"} <= loaded
     assert not loaded & {
+        "sympy",
         "yaml",
         "gradtutor.curriculum.loader",
         "gradtutor.curriculum.model",
         "gradtutor.reports.junit",
     }
+
+
+_POLYNOMIALS = """\
+title: Polynomials
+exercises:
+  - id: cubic
+    title: A cubic
+    prompt: Differentiate.
+    function: 3x^3 y - 2x y^2 + 7
+    ask: [x, y]
+  - id: large
+    title: Ten-digit coefficients
+    prompt: Differentiate.
+    function: 4874773259 u^3 v w^2 - 612185345 u v^4
+    variables: [u, v, w]
+    ask: [u]
+"""
+_POLYNOMIAL_ANSWERS = """\
+answers:
+  cubic:
+    x: 9x^2 y - 2y^2
+    y: -3x^3 + 4x y
+  large:
+    u: 4874773259 u^3 v w^2 - 612185345 u v^4
+"""
+
+
+def _check_in_a_process(
+    tmp_path: Path, exercises: str, answers: str
+) -> tuple[dict[str, Any], set[str]]:
+    """`gradtutor check` run by `main` in a fresh process: its JSON report, and the modules it
+    had loaded when its exit hooks ran (`main` ends the process right after them)."""
+    (tmp_path / "exercises.yaml").write_text(exercises, encoding="utf-8")
+    (tmp_path / "answers.yaml").write_text(answers, encoding="utf-8")
+    args = ["check", "answers.yaml", "--exercises", "exercises.yaml", "--format", "json"]
+    probe = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('loaded:', *sorted(sys.modules), file=sys.stderr, "
+        "flush=True))\n"
+        f"sys.argv = ['gradtutor', *{args!r}]\n"
+        "from gradtutor.cli import main\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False, cwd=tmp_path
+    )
+    assert done.returncode in (0, 1), done.stderr
+    return json.loads(done.stdout), set(done.stderr.rpartition("loaded:")[2].split())
+
+
+def test_a_check_of_polynomials_never_imports_sympy(tmp_path: Path) -> None:
+    # Issue 16: every exercise and answer is a sum of monomials, proved by its terms, so the
+    # SymPy import (about 0.2 s) is not paid, wrong answers and their diagnoses included.
+    report, loaded = _check_in_a_process(tmp_path, _POLYNOMIALS, _POLYNOMIAL_ANSWERS)
+    results = report["submissions"][0]["results"]
+    assert [(r["verdict"], r["symbolic"]) for r in results] == [
+        ("correct", "equal"),
+        ("incorrect", "different"),
+        ("incorrect", "different"),
+    ]
+    assert [r["diagnosis"] and r["diagnosis"]["kind"] for r in results] == [
+        None,
+        "sign",
+        "function-itself",
+    ]
+    assert "gradtutor.checking.decision" in loaded
+    assert not {name for name in loaded if name.partition(".")[0] == "sympy"}
+
+
+def test_a_function_that_is_not_a_polynomial_still_gets_sympys_proof(tmp_path: Path) -> None:
+    exercises = _POLYNOMIALS.replace("3x^3 y - 2x y^2 + 7", "sin(x) y^2")
+    answers = "answers:\n  cubic:\n    x: y^2 cos(x)\n    y: 2 y sin(x)\n"
+    report, loaded = _check_in_a_process(tmp_path, exercises, answers)
+    results = report["submissions"][0]["results"]
+    assert [(r["exercise"], r["verdict"], r["symbolic"]) for r in results] == [
+        ("cubic", "correct", "equal"),
+        ("cubic", "correct", "equal"),
+        ("large", "missing", None),
+    ]
+    assert "sympy" in loaded
 
 
 def _gradtutor(*args: str) -> subprocess.CompletedProcess[str]:
