@@ -458,9 +458,9 @@ class _Printer:
             case Dim(name):
                 return name
             case MatMul(left, right):
-                return self.product(self.matmul_symbol, left, right)
+                return self.product(node, self.matmul_symbol, left, right)
             case Hadamard(left, right):
-                return self.product(self.hadamard_symbol, left, right)
+                return self.product(node, self.hadamard_symbol, left, right)
             case Transpose(operand):
                 return self.wrap(operand, _PRECEDENCE["atom"], strict=False) + self.transpose_mark
             case Reduce(func, operand, axis, keepdims):
@@ -469,11 +469,17 @@ class _Printer:
                 return f"{func}({self.show(operand)}{options})"
         raise TypeError(f"not an expression node: {node!r}")
 
-    def product(self, symbol: str, left: Node, right: Node) -> str:
-        """A matrix or elementwise product, which binds like `*`."""
+    def product(self, node: Node, symbol: str, left: Node, right: Node) -> str:
+        """A matrix or elementwise product, which binds like `*`.
+
+        A matrix product of an elementwise one, or the other way round, is bracketed although
+        it reads the same without: `(G @ Wᵀ) ⊙ M`, not `G @ Wᵀ ⊙ M`, which few readers parse
+        without looking up the precedence.
+        """
         precedence = _PRECEDENCE["*"]
         left_text = self.wrap(left, precedence, strict=False)
-        if isinstance(left, BinOp) and left.op == "/":
+        mixed = isinstance(left, (MatMul, Hadamard)) and type(left) is not type(node)
+        if mixed or (isinstance(left, BinOp) and left.op == "/"):
             left_text = f"({left_text})"
         return f"{left_text}{symbol}{self.wrap(right, precedence, strict=True)}"
 

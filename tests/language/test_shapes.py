@@ -63,6 +63,10 @@ def read(text: str) -> tuple[str, str]:
         ("norm(W)^2 s", "norm(W)²·s", "1"),
         ("max(G, 0)", "max(G, 0)", "n×k"),
         ("Xᵀ(G ⊙ [X W + b > 0])", "Xᵀ @ (G ⊙ [X @ W + b > 0])", "d×k"),
+        # A matrix product of an elementwise one (or the other way round) is bracketed.
+        ("G @ Wᵀ ⊙ X @ W", "((G @ Wᵀ) ⊙ X) @ W", "n×k"),
+        ("G ⊙ G @ Wᵀ", "(G ⊙ G) @ Wᵀ", "n×d"),
+        ("X @ W @ Wᵀ", "X @ W @ Wᵀ", "n×d"),
     ],
 )
 def test_tensor_notations_read_and_echo(text: str, echo: str, shape: str) -> None:
@@ -71,7 +75,13 @@ def test_tensor_notations_read_and_echo(text: str, echo: str, shape: str) -> Non
 
 @pytest.mark.parametrize(
     "text",
-    ["X @ W + b", "Xᵀ @ (G ⊙ [X @ W + b > 0])", "sum(G, axis=1, keepdims=True)/n", "x @ yᵀ"],
+    [
+        "X @ W + b",
+        "Xᵀ @ (G ⊙ [X @ W + b > 0])",
+        "sum(G, axis=1, keepdims=True)/n",
+        "x @ yᵀ",
+        "G @ Wᵀ ⊙ X @ W",
+    ],
 )
 def test_the_ascii_printer_reads_back_to_the_same_tree(text: str) -> None:
     tree = read_formula(text, LAYER).tree
