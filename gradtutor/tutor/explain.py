@@ -9,6 +9,7 @@ pass at a point by `calculus.layer_backprop`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -198,4 +199,29 @@ def explain_request(
     if exercise_id is not None:
         return explain_exercise(exercise_id, path, wrt, gradient, at)
     assert formula is not None
+    _refuse_an_exercise_id(formula, path)
     return explain_formula(formula, variables, wrt, gradient, at, shapes)
+
+
+# An exercise id: words joined by hyphens, which also reads as a formula (net − first − weights).
+_EXERCISE_ID = re.compile(r"[A-Za-z][A-Za-z0-9_]*(-[A-Za-z0-9_]+)+")
+
+
+def _refuse_an_exercise_id(formula: str, path: Path | None) -> None:
+    """Refuse a formula that is written exactly as an exercise's id: explaining it as a
+    difference of names is never what was meant."""
+    if not _EXERCISE_ID.fullmatch(formula):
+        return
+    from gradtutor.curriculum.loader import load_collection
+
+    try:
+        known = {exercise.id for exercise in load_collection(path).exercises}
+    except GradtutorError:
+        return  # the curriculum cannot be read: the formula is explained as a formula
+    if formula in known:
+        spaced = formula.replace("-", " - ")
+        raise GradtutorError(
+            f"'{formula}' is the id of an exercise, and as a formula it would read {spaced}",
+            f"to explain the exercise: gradtutor explain --exercise {formula}; "
+            f"to differentiate the formula, write it with spaces: gradtutor explain '{spaced}'",
+        )

@@ -93,6 +93,22 @@ def test_a_constant_function_derives_zero(runner: CliRunner) -> None:
     assert alone.exit_code == 2 and "--wrt x" in alone.stderr
 
 
+def test_an_exercise_id_typed_as_the_formula_is_refused_with_the_way_to_each(
+    runner: CliRunner,
+) -> None:
+    """`explain net-first-weights` would differentiate net − first − weights."""
+    result = runner.invoke(app, ["explain", "net-first-weights"])
+    assert result.exit_code == 2
+    message = " ".join(result.stderr.split())
+    assert "'net-first-weights' is the id of an exercise" in message
+    assert "gradtutor explain --exercise net-first-weights" in message
+    assert "gradtutor explain 'net - first - weights'" in message
+    # A formula that is no exercise's id is a formula, hyphens and all.
+    formula = runner.invoke(app, ["explain", "net-first", "--wrt", "net", "--plain"])
+    assert formula.exit_code == 0, formula.output
+    assert formula.output.splitlines()[-1] == "∂f/∂net = 1"
+
+
 # --- relu and max of an inner expression ---------------------------------------------------------
 
 
