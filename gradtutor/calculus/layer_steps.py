@@ -70,6 +70,17 @@ class NoStepRule(GradtutorError):
     """A vector or matrix operation the step engine has no rule for."""
 
 
+def derive_any(
+    function: Node, wrt: str, declarations: Declarations | None = None, name: str = "f"
+) -> Derivation:
+    """The step-by-step derivative of the function called `name`: of numbers
+    (`calculus.steps`), or of vectors and matrices (`derive_shaped`) when the declarations give
+    shapes."""
+    if declarations is not None and declarations.tensor:
+        return derive_shaped(function, wrt, declarations, name)
+    return derive(function, wrt, name=name)
+
+
 def derive_shaped(
     tree: Node, wrt: str, declarations: Declarations, of: str | None = None
 ) -> Derivation:

@@ -103,7 +103,7 @@ class _Revealer:
         return revealed
 
     def derive(self, result: Result) -> dict[str, Any]:
-        from gradtutor.calculus.steps import derive
+        from gradtutor.calculus.layer_steps import derive_any
         from gradtutor.curriculum.variants import with_values
         from gradtutor.language.expr import to_pretty
 
@@ -116,7 +116,7 @@ class _Revealer:
         if result.wrt not in exercise.variables:
             return {}
         try:
-            derivation = derive(exercise.tree, result.wrt, name=exercise.name)
+            derivation = derive_any(exercise.tree, result.wrt, exercise.declarations, exercise.name)
         except (GradtutorError, ArithmeticError, ValueError, TypeError, RecursionError):
             return {}
         return {"reference": to_pretty(derivation.simplified), "steps": steps_text(derivation)}

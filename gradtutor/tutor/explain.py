@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gradtutor.calculus.backprop import Backprop, backpropagate, parse_point
-from gradtutor.calculus.steps import Derivation, derive
+from gradtutor.calculus.layer_steps import derive_any
+from gradtutor.calculus.steps import Derivation
 from gradtutor.errors import GradtutorError
 from gradtutor.language.declarations import Declarations
 from gradtutor.language.expr import Node, to_pretty, variables_of
@@ -50,19 +51,6 @@ class Explanation:
         if not found:
             return at.to_json()
         return {"derivations": derivations, "backprop": at.to_json()}
-
-
-def derive_any(
-    function: Node, wrt: str, declarations: Declarations | None = None, name: str = "f"
-) -> Derivation:
-    """The step-by-step derivative of the function called `name`: of numbers
-    (`calculus.steps`), or of vectors and matrices (`calculus.layer_steps`) when the
-    declarations give shapes."""
-    if declarations is not None and declarations.tensor:
-        from gradtutor.calculus.layer_steps import derive_shaped
-
-        return derive_shaped(function, wrt, declarations, name)
-    return derive(function, wrt, name=name)
 
 
 def derive_exercise(exercise: Exercise, wrt: str) -> Derivation:

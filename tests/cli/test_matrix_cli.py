@@ -89,6 +89,23 @@ def test_an_answers_file_of_layer_gradients(runner: CliRunner, tmp_path: Path) -
     assert result.exit_code == 1
 
 
+def test_reveal_gives_a_matrix_reference_and_its_steps(runner: CliRunner, tmp_path: Path) -> None:
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("student: ada\nanswers:\n  dense-weights: {W: Gᵀ X}\n", encoding="utf-8")
+    args = ["check", str(answers), "--exercises", str(LAYERS), "--reveal"]
+    result = runner.invoke(app, [*args, "--format", "json"])
+    (weights,) = (
+        r
+        for r in json.loads(result.output)["submissions"][0]["results"]
+        if (r["exercise"], r["wrt"]) == ("dense-weights", "W")
+    )
+    assert weights["verdict"] == "incorrect"
+    assert weights["reference"] == "Xᵀ @ G"
+    assert "the only product of the two that is d×k is Xᵀ @ G" in words(weights["steps"])
+    text = runner.invoke(app, args)
+    assert "dense-weights ∂/∂W: Xᵀ @ G" in text.output
+
+
 def test_show_list_and_template_give_each_shape(runner: CliRunner) -> None:
     shown = runner.invoke(app, ["show", "dense-weights", "--exercises", str(LAYERS)])
     assert "shapes X: n×d, W: d×k, b: k, G: n×k" in words(shown.output)
