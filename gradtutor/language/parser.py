@@ -364,11 +364,13 @@ class _Parser:
         return node
 
     def refuse_derivative_notation(self) -> None:
-        """`d/dx x^2` or `df/dx 2x`: the operator written out, which would read as a product of
-        variables d, dx and x. Only the derivative itself is typed (`∂` has its own message)."""
-        if len(self.tokens) < 4:  # three tokens and the end
+        """`d/dx x^2`, `(d/dx) x^2` or `df/dx 2x`: the operator written out, which would read as
+        a product of variables d, dx and x. Only the derivative itself is typed (`∂` has its own
+        message)."""
+        start = 1 if self.tokens[0].text == "(" else 0
+        if len(self.tokens) < start + 4:  # three tokens and the end
             return
-        first, slash, second = self.tokens[0], self.tokens[1], self.tokens[2]
+        first, slash, second = self.tokens[start : start + 3]
         if not (first.kind == "name" and slash.text == "/" and second.kind == "name"):
             return
         top, bottom = first.text, second.text

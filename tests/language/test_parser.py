@@ -204,6 +204,8 @@ ERRORS = [
     ("ｘ + 1", None, 1, "U+FF58", "full-width"),
     ("df/dx = 2x", None, 1, "derivative notation", "only the derivative's formula"),
     ("d/dx x^2", None, 1, "'d/dx' is derivative notation", "2*x rather than d/dx x^2"),
+    ("(d/dx) x^2", None, 2, "'d/dx' is derivative notation", "2*x rather than d/dx x^2"),
+    ("(d/dx)x^2", ["x"], 2, "'d/dx' is derivative notation", "2*x rather than d/dx x^2"),
     ("d/dx x^2", XY, 1, "derivative notation", None),
     ("x = 2y", XY, 3, "'='", "right-hand side"),
     ("cos x^2 * 2x", XY, 5, "cos needs its argument in parentheses", "write cos(x^2)"),
