@@ -19,13 +19,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
+from gradtutor.calculus.layer_steps import derive_shaped
 from gradtutor.calculus.tensor import evaluate_tensor
 from gradtutor.checking.matrix_context import MatrixContext
 from gradtutor.checking.report import Diagnosis
-from gradtutor.errors import ParseError
+from gradtutor.errors import GradtutorError, ParseError
 from gradtutor.language.declarations import Formula
 from gradtutor.language.expr import (
     BinOp,
@@ -46,6 +48,7 @@ from gradtutor.language.expr import (
     number,
     substitute,
     to_pretty,
+    variables_of,
     walk,
 )
 from gradtutor.language.shapes import Shape, annotate
@@ -380,6 +383,61 @@ def _conditions(context: MatrixContext, tree: Node) -> Iterator[_Edit]:
             )
 
 
+def _dropped_terms(context: MatrixContext, tree: Node) -> Iterator[_Edit]:
+    """A term of the function left out: the answer with that term's gradient added back.
+
+    A loss is often a sum (a data term and a penalty such as λ/2·sum(W ⊙ W)); by the sum rule
+    each term that holds the variable adds its own gradient. The term's gradient comes from the
+    step engine; a term it has no rule for is not tried.
+    """
+    for sign, term, gradient in _term_gradients(context):
+        yield _Edit(
+            "dropped-term",
+            BinOp("+" if sign > 0 else "-", tree, gradient),
+            f"Your answer leaves out the gradient of the term {_show(_fold(context, term))}: "
+            f"by the sum rule, each term of the function that holds {context.wrt} adds its own "
+            "gradient.",
+        )
+
+
+@lru_cache(maxsize=64)
+def _term_gradients(context: MatrixContext) -> tuple[tuple[int, Node, Node], ...]:
+    """(sign, term, its gradient) for each term of the function that holds the variable, when
+    there are two or more; derived once per exercise and variable."""
+    terms = [
+        (sign, term)
+        for sign, term in _signed_terms(context.function)
+        if context.wrt in variables_of(term)
+    ]
+    if len(terms) < 2:
+        return ()
+    found = []
+    for sign, term in terms:
+        try:
+            gradient = derive_shaped(term, context.wrt, context.declarations).simplified
+        except (GradtutorError, ArithmeticError, ValueError, TypeError, RecursionError):
+            continue
+        found.append((sign, term, gradient))
+    return tuple(found)
+
+
+def _signed_terms(tree: Node) -> list[tuple[int, Node]]:
+    """The terms of a sum with their signs (a tree that is no sum is its one term)."""
+    found: list[tuple[int, Node]] = []
+    stack = [(1, tree)]
+    while stack:
+        sign, node = stack.pop()
+        match node:
+            case BinOp("+" | "-" as op, left, right):
+                stack.append((sign if op == "+" else -sign, right))
+                stack.append((sign, left))
+            case Neg(operand):
+                stack.append((-sign, operand))
+            case _:
+                found.append((sign, node))
+    return found
+
+
 _EDIT_MAKERS: tuple[Callable[[MatrixContext, Node], Iterator[_Edit]], ...] = (
     _conditions,
     _transposes,
@@ -387,6 +445,7 @@ _EDIT_MAKERS: tuple[Callable[[MatrixContext, Node], Iterator[_Edit]], ...] = (
     _sums,
     _factors,
     _masks,
+    _dropped_terms,
 )
 
 

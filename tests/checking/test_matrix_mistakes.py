@@ -48,6 +48,23 @@ SQUARE = {"A": ["n", "n"], "W": ["n", "n"], "B": ["n", "n"], "G": ["n", "n"]}
         ),
         ("sum(G ⊙ σ(X @ W))", LAYER, "W", "Xᵀ G", "missing-activation-slope", "σ′"),
         ("sum(G ⊙ tanh(X @ W))", LAYER, "X", "G Wᵀ", "missing-activation-slope", "tanh′"),
+        # A penalty (L2 regularisation) or the data term of a loss left out.
+        (
+            "sum(G ⊙ (X @ W + b)) + lam/2*sum(W ⊙ W)",
+            {**LAYER, "lam": []},
+            "W",
+            "Xᵀ G",
+            "dropped-term",
+            "the term (lam/2)·sum(W ⊙ W)",
+        ),
+        (
+            "sum(G ⊙ (X @ W + b)) + lam*sum(W ⊙ W)",
+            {**LAYER, "lam": []},
+            "W",
+            "2 lam W",
+            "dropped-term",
+            "the term sum(G ⊙ (X @ W + b))",
+        ),
     ],
 )
 def test_each_slip_is_named(
