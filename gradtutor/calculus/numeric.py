@@ -157,6 +157,9 @@ class _Evaluator:
             return result
         # A negative base has a real power only for an integer exponent (SymPy agrees).
         integral = b == np.round(b)
+        if integral.all():  # x^2 and the like: every base has its power, nothing to mask
+            power: Array = np.power(a, b)
+            return power
         return _only_where((a >= 0) | integral, lambda base: np.power(base, b), a)
 
     def call(self, func: str, args: list[Array]) -> Array:
@@ -184,6 +187,67 @@ def _evaluate_with_branches(node: Node, points: Points) -> tuple[Array, list[Arr
 def evaluate(node: Node, points: Points) -> Array:
     """The tree's value at every point, in float64; NaN where it is undefined or overflows."""
     return _evaluate_with_branches(node, points)[0]
+
+
+def term_magnitudes(node: Node, points: Points) -> Array:
+    """The value of `checking.context.magnitude_tree(node)` at every point, without building it.
+
+    The same float64 operations in the same order, so the same numbers (they set tolerances);
+    one walk instead of building a tree, then walking it, saves most of the time.
+    """
+    size = len(next(iter(points.values()))) if points else 1
+    with np.errstate(all="ignore"):
+        values = _Magnitudes(points, size)(node)
+    return np.where(np.isfinite(values), values, np.nan)
+
+
+class _Magnitudes:
+    """The sizes of the terms of a value: |terms| added where the value adds or subtracts them."""
+
+    def __init__(self, points: Points, size: int) -> None:
+        self.value = _Evaluator(points, size)
+        self.size = size
+        # A sum of monomials repeats its variables and powers: each is worked out once. (No
+        # operation here writes into an array it was given, so they can be shared.)
+        self.known: dict[Node, Array] = {}
+
+    def __call__(self, node: Node) -> Array:
+        match node:
+            case Num(value):
+                return np.full(self.size, _number(abs(value)))
+            case Var():
+                return self.absolute(node)
+            case Neg(operand):
+                return self(operand)
+            case BinOp():  # a sum or product of any length: its left spine in a loop
+                return fold_left(node, self, self.link)
+            case Call(_, args) if len(args) == 1:
+                # f(u) carries the error of u, scaled by about |f|, plus its own.
+                outer = np.abs(self.value(node))
+                inner = self(args[0])
+                carried: Array = outer + inner * (np.full(self.size, 1.0) + outer)
+                return carried
+            case Indicator(Compare()):
+                return np.full(self.size, 1.0)
+        return np.abs(self.value(node))  # a variable, a constant, a max or a min
+
+    def link(self, link: BinOp, left: Array) -> Array:
+        """The magnitude of `link`, given that of its left operand."""
+        match link.op:
+            case "+" | "-":
+                return left + self(link.right)
+            case "*":
+                return left * self(link.right)
+            case "/":
+                return left / np.abs(self.value(link.right))
+        return self.absolute(link)
+
+    def absolute(self, node: Var | BinOp) -> Array:
+        """|value| of a variable or a power (of a variable, mostly), kept for the walk."""
+        known = self.known.get(node)
+        if known is None:
+            known = self.known[node] = np.abs(self.value(node))
+        return known
 
 
 def kink_free(node: Node, points: Points, wrt: str, step: Array) -> Mask:

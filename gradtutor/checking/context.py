@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gradtutor.calculus.budget import Budget, BudgetExceeded
+from gradtutor.calculus.exact_polynomial import ExactPolynomial, expand
 from gradtutor.calculus.numeric import (
     Array,
     Mask,
@@ -28,6 +29,7 @@ from gradtutor.calculus.numeric import (
     evaluate_precise,
     finite_differences,
     sample_points,
+    term_magnitudes,
 )
 from gradtutor.calculus.polynomial import (
     Monomial,
@@ -203,10 +205,15 @@ class ExerciseContext:
     @cached_property
     def reference_values(self) -> Array:
         """SymPy's derivative in float64 at the sample points (the estimates where unavailable)."""
-        if self.reference_tree is None:
-            return self.samples.estimate
-        values = evaluate(self.reference_tree, self.samples.points)
+        values = self.reference_float64
         return np.where(np.isfinite(values), values, self.samples.estimate)
+
+    @cached_property
+    def reference_float64(self) -> Array:
+        """`evaluate` of SymPy's derivative at the sample points (NaN where unavailable)."""
+        if self.reference_tree is None:
+            return np.full(self.samples.size, np.nan)
+        return evaluate(self.reference_tree, self.samples.points)
 
     @cached_property
     def reference_text(self) -> str | None:
@@ -216,6 +223,14 @@ class ExerciseContext:
         import sympy
 
         return None if self.reference is None else sympy.sstr(self.reference)
+
+    @cached_property
+    def exact_reference(self) -> ExactPolynomial | None:
+        """SymPy's derivative multiplied out, if it is a polynomial (`exact_polynomial`)."""
+        if self.reference_terms is not None:
+            return ExactPolynomial.of_monomials(self.reference_terms)
+        tree = self.reference_tree
+        return None if tree is None else expand(tree, self.variables)
 
     @cached_property
     def reference_magnitude(self) -> Array:
@@ -358,8 +373,9 @@ def _kink_loci(function: sympy.Expr) -> frozenset[sympy.Expr]:
 
 
 def magnitudes(node: Node, points: Mapping[str, Array]) -> Array:
-    """The size of the terms that make up the tree's value at each point (`magnitude_tree`)."""
-    return evaluate(magnitude_tree(node), points)
+    """The size of the terms that make up the tree's value at each point (`magnitude_tree`,
+    evaluated without building it)."""
+    return term_magnitudes(node, points)
 
 
 def rounding(node: Node, points: Mapping[str, Array], magnitude: Array | None = None) -> Array:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gradtutor.calculus.budget import Budget, BudgetExceeded
+from gradtutor.calculus.exact_polynomial import ExactPolynomial, expand
 from gradtutor.calculus.numeric import (
     Array,
     evaluate,
@@ -144,6 +145,14 @@ class _Decider:
         except BudgetExceeded:
             return None
 
+    @cached_property
+    def polynomials(self) -> tuple[ExactPolynomial, ExactPolynomial] | None:
+        """The answer and SymPy's derivative multiplied out, when both are polynomials: then
+        `exact` evaluates them exactly instead of in rising precision."""
+        reference = self.context.exact_reference
+        answer = None if reference is None else expand(self.tree, self.context.variables)
+        return None if answer is None or reference is None else (answer, reference)
+
     def decide(self) -> Decision:
         comparison = self.numeric()
         if comparison.exact:
@@ -230,7 +239,7 @@ class _Decider:
                 for index in doubtful:
                     point, estimate = samples.point(index), float(samples.estimate[index])
                     recheck = self.confirm(
-                        point, estimate, float(tolerance[index]), _float(terms[index])
+                        point, estimate, float(tolerance[index]), _float(terms[index]), index
                     )
                     if recheck.counterexample is not None:
                         check = NumericCheck("disagree", samples.size, _largest(error[conclusive]))
@@ -262,6 +271,7 @@ class _Decider:
         estimate: float,
         tolerance: float,
         magnitude: float | None = None,
+        sample: int | None = None,
     ) -> _Recheck:
         """Whether high-precision evaluation shows a difference at `point`, or equality.
 
@@ -270,7 +280,8 @@ class _Decider:
         `tolerance`. Where two max/min arguments of the function tie, the function's own finite
         difference there decides instead: the reference's value at a tie rests on how its steps
         read the tie. A comparison that precision cannot settle is neither. `magnitude`, the size
-        of both trees' terms at `point` when float64 knows it, spares `exact` computing it.
+        of both trees' terms at `point` when float64 knows it, spares `exact` computing it, and
+        `sample`, the index of `point` among the sample points, their float64 values.
         """
         reference = self.context.reference_tree
         if self.context.extremes and self.context.tied(point):
@@ -278,7 +289,10 @@ class _Decider:
         if reference is None:
             got = evaluate_precise(self.tree, point)
             return self.against_estimate(point, got, estimate, tolerance)
-        settled = compare_at(self.tree, reference, point, magnitude)
+        float64 = None
+        if sample is not None:
+            float64 = (float(self.values[sample]), float(self.context.reference_float64[sample]))
+        settled = compare_at(self.tree, reference, point, magnitude, self.polynomials, float64)
         if settled.agreement == "unsure":
             return _Recheck(None, verified=False)
         if settled.reference is None:
