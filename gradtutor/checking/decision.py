@@ -227,8 +227,6 @@ class _Decider:
             return _Comparison(None, None, 0)
         magnitude = magnitudes(self.tree, samples.points)
         tolerance = samples.error + _finite_or_inf(rounding(self.tree, samples.points, magnitude))
-        # The size of the terms of both trees, for the high-precision recheck's noise bound.
-        terms = magnitude + self.context.reference_magnitude
         error = np.abs(self.values - samples.estimate)
         scale = _largest(np.abs(samples.estimate)) or 1.0
         conclusive = tolerance <= INFORMATIVE * np.maximum(np.abs(samples.estimate), 1e-3 * scale)
@@ -238,8 +236,10 @@ class _Decider:
             with self.budget.limit():
                 for index in doubtful:
                     point, estimate = samples.point(index), float(samples.estimate[index])
+                    # The size of the terms of both trees, for the recheck's noise bound.
+                    terms = magnitude[index] + self.context.reference_magnitude[index]
                     recheck = self.confirm(
-                        point, estimate, float(tolerance[index]), _float(terms[index]), index
+                        point, estimate, float(tolerance[index]), _float(terms), index
                     )
                     if recheck.counterexample is not None:
                         check = NumericCheck("disagree", samples.size, _largest(error[conclusive]))
