@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 import mpmath
@@ -58,13 +59,27 @@ def sample_points(
     count: int,
     seed: int,
 ) -> dict[str, Array]:
-    """`count` points drawn uniformly from each variable's interval, reproducible from `seed`."""
+    """`count` points drawn uniformly from each variable's interval, reproducible from `seed`.
+
+    A question bank asks for the same draw (variables, intervals, size, seed) exercise after
+    exercise, and seeding a generator costs more than drawing: each draw is made once and handed
+    out as copies, so that no caller can change another's points.
+    """
+    intervals = tuple((name, _interval(domain.get(name, DEFAULT_INTERVAL))) for name in variables)
+    return {name: column.copy() for name, column in _draw(intervals, count, seed).items()}
+
+
+def _interval(bounds: tuple[float, float]) -> tuple[float, float]:
+    low, high = bounds
+    return float(low), float(high)
+
+
+@lru_cache(maxsize=64)
+def _draw(
+    intervals: tuple[tuple[str, tuple[float, float]], ...], count: int, seed: int
+) -> dict[str, Array]:
     generator = np.random.default_rng(seed)
-    points: dict[str, Array] = {}
-    for name in variables:
-        low, high = domain.get(name, DEFAULT_INTERVAL)
-        points[name] = generator.uniform(low, high, count)
-    return points
+    return {name: generator.uniform(low, high, count) for name, (low, high) in intervals}
 
 
 # --- float64 evaluation ---------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from gradtutor.calculus.numeric import (
     _raw_difference,
     finite_differences,
     raw_supported,
+    sample_points,
 )
 from gradtutor.language.expr import BinOp, Neg, Node, Num, Var
 from gradtutor.language.parser import parse
@@ -106,3 +107,16 @@ def test_the_refined_differences_are_those_of_mpmath(monkeypatch: pytest.MonkeyP
     np.testing.assert_array_equal(raw.values, mp.values)
     np.testing.assert_array_equal(raw.error, mp.error)
     assert raw.usable.all()
+
+
+def test_sample_points_are_the_seeded_draw_and_each_call_owns_its_copy() -> None:
+    """The draw is kept per (variables, intervals, size, seed); each call gets its own arrays."""
+    domain = {"y": (0.5, 2.0)}
+    first = sample_points(["x", "y"], domain, 24, 7)
+    generator = np.random.default_rng(7)
+    np.testing.assert_array_equal(first["x"], generator.uniform(-3.0, 3.0, 24))
+    np.testing.assert_array_equal(first["y"], generator.uniform(0.5, 2.0, 24))
+    first["x"][:] = 0.0
+    again = sample_points(["x", "y"], domain, 24, 7)
+    np.testing.assert_array_equal(again["x"], np.random.default_rng(7).uniform(-3.0, 3.0, 24))
+    assert sample_points(["y", "x"], domain, 24, 7)["y"][0] != again["y"][0]
