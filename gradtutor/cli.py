@@ -230,6 +230,14 @@ def check_command(
         str | None,
         typer.Option("--function", metavar="F", help="Inline: the function, e.g. 'x^2 y'."),
     ] = None,
+    exercise: Annotated[
+        str | None,
+        typer.Option(
+            "--exercise",
+            metavar="ID",
+            help="Inline: an exercise of the curriculum (or of --exercises) instead of --function.",
+        ),
+    ] = None,
     wrt: Annotated[
         str | None,
         typer.Option(
@@ -282,10 +290,12 @@ def check_command(
         report = run_check(
             answers or [], exercises=exercises, function=function, wrt=wrt, answer=answer,
             variables=var, seed=seed, timeout=timeout, jobs=jobs, min_score=threshold,
-            shapes=shape or (),
+            shapes=shape or (), exercise_id=exercise,
         )  # fmt: skip
         inline = function is not None or answer is not None
-        data = report_data(report, reveal=reveal, exercises=exercises, inline=inline)
+        # An inline answer to an exercise is revealed from that exercise, as a file's would be.
+        inline_function = inline and exercise is None
+        data = report_data(report, reveal=reveal, exercises=exercises, inline=inline_function)
         write_reports(data, files)
     if printed is not None:
         typer.echo(render_report(printed, data), nl=False)

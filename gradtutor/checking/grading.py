@@ -189,6 +189,42 @@ def _check_share(share: list[Group]) -> list[tuple[tuple[Any, ...], Any]]:
 # --- the core of `gradtutor check` ---------------------------------------------------------------
 
 
+def _check_exercise_inline(
+    exercise_id: str,
+    function: str | None,
+    wrt: str | None,
+    answer: str | None,
+    exercises: Path | None,
+    *,
+    seed: int,
+    timeout: float,
+) -> Report:
+    """`check --exercise ID --wrt x --answer A`: one answer to an exercise of the collection."""
+    from gradtutor.checking.check import check_answer
+    from gradtutor.curriculum.loader import load_collection
+
+    if function is not None:
+        raise GradtutorError(
+            "give --function or --exercise, not both",
+            "--exercise checks against an exercise's own function",
+        )
+    if answer is None:
+        raise GradtutorError(
+            "an inline check needs --answer",
+            f"e.g. gradtutor check --exercise {exercise_id} --answer '...'",
+        )
+    exercise = load_collection(exercises).get(exercise_id)
+    if wrt is None:
+        if len(exercise.ask) != 1:
+            raise GradtutorError(
+                f"{exercise_id} asks for ∂/∂{', ∂/∂'.join(exercise.ask)}",
+                "say which partial derivative the answer is with --wrt NAME",
+            )
+        wrt = exercise.ask[0]
+    result = check_answer(exercise, wrt, answer, seed=seed, timeout=timeout)
+    return Report(seed, [Submission("(inline)", None, [result])])
+
+
 def run_check(
     answer_files: Sequence[Path],
     *,
@@ -202,8 +238,10 @@ def run_check(
     timeout: float = DEFAULT_TIMEOUT,
     jobs: int = 1,
     min_score: MinScore | float | None = None,
+    exercise_id: str | None = None,
 ) -> Report:
-    """`gradtutor check`: answers files against a collection, or one inline answer.
+    """`gradtutor check`: answers files against a collection, or one inline answer (to
+    `function`, or to the exercise `exercise_id` of the collection).
 
     `jobs` > 1 grades the files in that many worker processes (`grade_files_parallel`).
     `min_score` is the pass mark: the report carries it, so that every report format says it.
@@ -226,12 +264,17 @@ def run_check(
     # What is loaded by now (the modules, SymPy's own tables) lives as long as the process: the
     # garbage collector need not scan it again at every collection while a class is graded.
     gc.freeze()
-    inline = function is not None or answer is not None
+    inline = function is not None or answer is not None or exercise_id is not None
     if inline and answer_files:
         raise GradtutorError(
             "give answers files or --function/--answer, not both",
             "check one answer inline, or a whole file, per run",
         )
+    if exercise_id is not None:
+        report = _check_exercise_inline(
+            exercise_id, function, wrt, answer, exercises, seed=seed, timeout=timeout
+        )
+        return replace(report, min_score=needed)
     if inline:
         if function is None or answer is None:
             raise GradtutorError(

@@ -255,3 +255,43 @@ def test_one_file_has_no_class_summary(runner: CliRunner) -> None:
     result = check(runner, submission("mixed.yaml"), "--exercises", EXERCISES)
     assert "Class of" not in result.output
     assert "Most often not right" not in result.output
+
+
+# --- one answer to an exercise of the curriculum ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "verdict"),
+    [
+        (["--exercise", "sum-two-vars", "--wrt", "y", "--answer", "1"], 0, "correct"),
+        (["--exercise", "sum-two-vars", "--wrt", "x", "--answer", "x"], 1, "incorrect"),
+        (["--exercise", "chain-power", "--answer", "60(2x^2)^4 x"], 0, "correct"),
+    ],
+)
+def test_an_answer_to_an_exercise_is_checked_inline(
+    runner: CliRunner, args: list[str], code: int, verdict: str
+) -> None:
+    result = check(runner, *args, "--exercises", EXERCISES, "--format", "json")
+    assert result.exit_code == code, result.output
+    (graded,) = json.loads(result.stdout)["submissions"]
+    assert graded["results"][0]["verdict"] == verdict
+
+
+@pytest.mark.parametrize(
+    ("args", "words_in_message"),
+    [
+        (["--exercise", "sum-two-vars", "--answer", "x"], "sum-two-vars asks for ∂/∂x, ∂/∂y"),
+        (["--exercise", "nothing-of-the-kind", "--answer", "x"], "no exercise 'nothing-of-the-k"),
+        (["--exercise", "sum-two-vars", "--wrt", "x"], "an inline check needs --answer"),
+        (
+            ["--exercise", "sum-two-vars", "--function", "x", "--answer", "1"],
+            "give --function or --exercise, not both",
+        ),
+    ],
+)
+def test_an_inline_exercise_request_that_cannot_run_exits_2(
+    runner: CliRunner, args: list[str], words_in_message: str
+) -> None:
+    result = check(runner, *args, "--exercises", EXERCISES)
+    assert result.exit_code == 2
+    assert words_in_message in words(result.stderr)
