@@ -12,13 +12,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from gradtutor import __version__
 from gradtutor.arguments import FormulaCommand, GradtutorCommand, choice, number, whole_number
 from gradtutor.errors import GradtutorError
+
+if TYPE_CHECKING:
+    from gradtutor.checking.report import MinScore, Report
 
 app = typer.Typer(
     name="gradtutor",
@@ -269,8 +272,6 @@ def check_command(
     """
     from gradtutor.checking.grading import run_check
     from gradtutor.checking.report import min_score_of
-    from gradtutor.render import make_console
-    from gradtutor.render.check import failures_view, report_view
     from gradtutor.reports import (
         ReportFiles,
         github_step_summary,
@@ -308,19 +309,32 @@ def check_command(
 
         typer.echo(classroom.render(data, passed=report.passed(threshold)))
     else:
-        make_console().print(report_view(report, explain_correct=inline, pass_mark=not inline))
-        if reveal:
-            from gradtutor.render.reveal import reveal_view
-
-            make_console().print(reveal_view(data))
-        if len(report.submissions) > 1:
-            from gradtutor.checking.report import class_summary
-            from gradtutor.render.check import class_summary_view
-
-            make_console().print(class_summary_view(class_summary(report, threshold)))
+        _print_report(report, data, inline=inline, reveal=reveal, threshold=threshold)
     if report.failures:
+        from gradtutor.render import make_console
+        from gradtutor.render.check import failures_view
+
         make_console(stderr=True).print(failures_view(report), soft_wrap=True)
     raise typer.Exit(report.exit_code(threshold))
+
+
+def _print_report(
+    report: Report, data: dict[str, Any], *, inline: bool, reveal: bool, threshold: MinScore | None
+) -> None:
+    """The report for people. Rich loads here only: a report in a CI format has no use for it."""
+    from gradtutor.render import make_console
+    from gradtutor.render.check import report_view
+
+    make_console().print(report_view(report, explain_correct=inline, pass_mark=not inline))
+    if reveal:
+        from gradtutor.render.reveal import reveal_view
+
+        make_console().print(reveal_view(data))
+    if len(report.submissions) > 1:
+        from gradtutor.checking.report import class_summary
+        from gradtutor.render.check import class_summary_view
+
+        make_console().print(class_summary_view(class_summary(report, threshold)))
 
 
 def _printed_report(output: CheckFormat, to_standard_output: list[str]) -> str | None:

@@ -832,7 +832,7 @@ class _ExerciseChecker:
         if known is None:
             return None
         try:
-            tree = self.read(scalar.text, names_given, shapes, known)
+            tree = self.read_function(scalar.text, declared, params, shapes, known)
         except ParseError as error:
             # Columns count in the scalar's text, which `position` maps into the file.
             what = (
@@ -867,6 +867,22 @@ class _ExerciseChecker:
             )
             return None
         return variables
+
+    def read_function(
+        self,
+        text: str,
+        declared: list[str] | None,
+        params: list[str],
+        shapes: dict[str, tuple[str | int, ...]],
+        known: dict[str, Formula],
+    ) -> Node:
+        """The function of the variables, read once: where the exercise will read it the same
+        way (declared variables, no parameters, no shapes), through `read_formula`, whose cache
+        `Exercise.tree` then finds it in (a bank of 800 exercises parsed each one twice)."""
+        if declared is not None and not params and not shapes:
+            return read_formula(text, Declarations.of(declared, None, self.entry.where)).expanded
+        names = None if declared is None else [*declared, *params]
+        return self.read(text, names, shapes, known)
 
     def read(
         self,

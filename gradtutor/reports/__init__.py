@@ -188,18 +188,44 @@ def write_reports(report: Json, files: ReportFiles) -> list[Path]:
 
 def render_report(kind: str, report: Json) -> bytes:
     """One report (a `REPORT_KINDS` name) as the bytes of its file."""
-    # The writers load only when a report is asked for: a plain `check` has no use for them.
-    from gradtutor.reports import grades_csv, gradescope, junit, markdown
-
-    renderers: dict[str, Callable[[Json], bytes | str]] = {
-        "json": lambda data: render_json(json_report(data)),
-        "junit": junit.render,
-        "markdown": markdown.render,
-        "gradescope": gradescope.render,
-        "grades_csv": grades_csv.render,
-    }
-    data = renderers[kind](report)
+    data = _RENDERERS[kind](report)
     return data.encode("utf-8") if isinstance(data, str) else data
+
+
+# Each writer loads only when its report is asked for: `--format json` has no use for the others.
+
+
+def _junit(report: Json) -> str | bytes:
+    from gradtutor.reports import junit
+
+    return junit.render(report)
+
+
+def _markdown(report: Json) -> str | bytes:
+    from gradtutor.reports import markdown
+
+    return markdown.render(report)
+
+
+def _gradescope(report: Json) -> str | bytes:
+    from gradtutor.reports import gradescope
+
+    return gradescope.render(report)
+
+
+def _grades_csv(report: Json) -> str | bytes:
+    from gradtutor.reports import grades_csv
+
+    return grades_csv.render(report)
+
+
+_RENDERERS: dict[str, Callable[[Json], bytes | str]] = {
+    "json": lambda data: render_json(json_report(data)),
+    "junit": _junit,
+    "markdown": _markdown,
+    "gradescope": _gradescope,
+    "grades_csv": _grades_csv,
+}
 
 
 def append_step_summary(path: Path, text: str) -> None:

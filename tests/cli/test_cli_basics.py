@@ -186,6 +186,8 @@ def test_a_check_of_polynomials_never_imports_sympy(tmp_path: Path) -> None:
     ]
     assert "gradtutor.checking.decision" in loaded
     assert not {name for name in loaded if name.partition(".")[0] == "sympy"}
+    # A JSON report needs neither Rich nor the other report writers.
+    assert not loaded & {"rich", "gradtutor.render", "gradtutor.reports.junit"}
 
 
 def test_a_function_that_is_not_a_polynomial_still_gets_sympys_proof(tmp_path: Path) -> None:
