@@ -591,6 +591,10 @@ class _Parser:
                 token.column,
                 "use a number of ordinary size",
             )
+        if token.text.isdigit():
+            # A whole number: Fraction(int) skips the parsing (and the numbers ABC checks) that
+            # make Fraction(str) the slowest step of reading a coefficient.
+            return Fraction(int(token.text))
         return Fraction(token.text)
 
     def group(self) -> Node:
