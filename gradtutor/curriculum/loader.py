@@ -842,7 +842,9 @@ class _ExerciseChecker:
             )
             self.problem(scalar.position(error.column - 1), f"{what}: {error.message}", error.hint)
             return None
-        names = variables_of(tree)
+        # The names the function uses matter where the variables are not declared, or where
+        # each parameter must be used; otherwise walking the tree for them is wasted.
+        names = variables_of(tree) if declared is None or params else []
         variables = declared if declared is not None else [n for n in names if n not in params]
         for name in shapes:
             if declared is None and name not in names:
