@@ -257,7 +257,7 @@ def test_one_file_has_no_class_summary(runner: CliRunner) -> None:
     assert "Most often not right" not in result.output
 
 
-# --- one answer to an exercise of the curriculum ---------------------------------------------------
+# --- one answer to an exercise of the curriculum --------------------------------------------------
 
 
 @pytest.mark.parametrize(
