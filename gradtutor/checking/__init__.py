@@ -5,7 +5,8 @@ In the order an answer meets them:
 - `context`: the work done once per exercise, variable and seed (SymPy's derivative, sample
   points, finite differences), shared by every answer against it;
 - `decision`: symbolic (`symbolic_check`) and numeric evidence weighed into a verdict, doubtful
-  points settled in high precision (`exact`), counterexamples sought on kinks (`witness`);
+  points settled in high precision (`exact`), counterexamples sought on kinks (`witness`); what
+  the symbolic check concluded is a `symbolic_outcome`, a value read without loading SymPy;
 - `diagnose` with `mistakes`: the likely mistake, recognised by value from a catalogue;
 - `report`: `Result`, `Submission`, `Report`, the data every renderer and report writer reads;
 - `submissions`: an answers file graded; `grading`: the core of `gradtutor check`, a class in
