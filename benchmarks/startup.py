@@ -13,14 +13,12 @@ Goals (issue 8): `gradtutor --help` at most 0.5x, a one-answer `gradtutor check`
 from __future__ import annotations
 
 import argparse
-import compileall
 import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-import gradtutor
+from graders import compile_like_an_install
 
 GRADTUTOR = [sys.executable, "-m", "gradtutor"]
 COMMANDS = {
@@ -45,16 +43,6 @@ def wall_seconds(command: list[str]) -> float:
     if done.returncode not in (0, 1):
         raise RuntimeError(f"{' '.join(command)} failed: {done.stderr.decode()[-500:]}")
     return seconds
-
-
-def compile_like_an_install() -> None:
-    """Write gradtutor's bytecode, as `pip install` does.
-
-    A checkout installed in editable mode, run with PYTHONDONTWRITEBYTECODE set (as some
-    containers do), would otherwise compile every module from source at each start: about 25 ms
-    that no installed copy pays.
-    """
-    compileall.compile_dir(Path(gradtutor.__file__).parent, quiet=1)
 
 
 def main() -> None:
