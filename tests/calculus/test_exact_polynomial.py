@@ -179,3 +179,18 @@ def test_magnitudes_are_those_of_the_magnitude_tree(tree: Node, seed: int) -> No
     columns["x"][0] = 0.0
     expected = evaluate(magnitude_tree(tree), columns)
     np.testing.assert_array_equal(term_magnitudes(tree, columns), expected)
+
+
+@settings(max_examples=150, deadline=None)
+@given(trees, st.integers(0, 2**32))
+def test_a_value_does_not_depend_on_the_points_beside_it(tree: Node, seed: int) -> None:
+    """`exact.compare_at` reuses the decider's float64 values at the sample points instead of
+    evaluating at the one point again: NumPy must give the same double either way."""
+    generator = np.random.default_rng(seed)
+    columns = {name: generator.uniform(-3, 3, 17) for name in ("x", "y")}
+    together = evaluate(tree, columns)
+    for index in (0, 8, 16):
+        alone = evaluate(
+            tree, {name: column[index : index + 1] for name, column in columns.items()}
+        )
+        np.testing.assert_array_equal(alone, together[index : index + 1])
