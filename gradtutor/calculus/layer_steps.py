@@ -207,7 +207,9 @@ class Names:
     def intermediates(
         self, tree: Node, shape_of: Callable[[Node], Shape]
     ) -> list[tuple[str, Node, str]]:
-        """The named intermediates that occur in `tree`, each as (name, formula, shape)."""
+        """The named intermediates that occur in `tree`, each as (name, formula, shape), in
+        the order of the forward pass: one that holds another comes after it (H = relu(Z1)
+        after Z1), as a subtree is smaller than any tree that holds it."""
         present = set(walk(tree))
         listed = []
         for name, subtree in [*self.declared, *self.chosen]:
@@ -215,8 +217,10 @@ class Names:
                 inner = _replace_inside(
                     subtree, {s: Var(n) for n, s in [*self.declared, *self.chosen] if n != name}
                 )
-                listed.append((name, inner, shape_of(subtree).short()))
-        return listed
+                size = sum(1 for _ in walk(subtree))
+                listed.append((size, name, inner, shape_of(subtree).short()))
+        listed.sort(key=lambda entry: entry[0])
+        return [(name, inner, shape) for _, name, inner, shape in listed]
 
 
 def names_for(tree: Node, wrt: str, declarations: Declarations, shapes: dict[str, Shape]) -> Names:

@@ -187,3 +187,11 @@ def test_generated_layers_agree_with_sympy(
         shapes["V"] = ["k", "k"]
     tree, declarations = _formula(loss.format(inner), shapes)
     _check(tree, wrt, declarations, {})
+
+
+def test_intermediates_are_listed_in_the_order_of_the_forward_pass() -> None:
+    exercise = _bank().get("net-first-weights")
+    derivation = derive_shaped(exercise.tree, "W1", exercise.declarations, exercise.name)
+    names = [name for name, _, _ in derivation.intermediates]
+    # Z1 = X @ W1 + b1 (declared), H = relu(Z1), Z = H @ W2 + b2: each after what it uses.
+    assert names == ["Z1", "H", "Z"]
