@@ -71,6 +71,7 @@ COMMAND_LINE = re.compile(
 # `hint 2` (or `? 2`, `hint2`): a hint by its number, as a diagnosis may point at one.
 HINT_NUMBER = re.compile(r"\d{1,3}")
 NAME = re.compile(r"[^\W\d]\w*")
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Phase(Enum):
@@ -272,6 +273,12 @@ def _failure_text(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def _storable(line: str) -> str:
+    """`line` with any lone surrogate (a byte that was not UTF-8, decoded with surrogateescape)
+    as U+FFFD: SQLite cannot store one, so it would fail the write that records the answer."""
+    return LONE_SURROGATE.sub("\ufffd", line)
+
+
 def rule_name(rule: str) -> str:
     """`chain` -> `the chain rule`, for messages."""
     return f"the {rule.replace('-', ' ')} rule"
@@ -379,6 +386,7 @@ class PracticeSession:
         """One line typed at the prompt."""
         if self.phase is Phase.FINISHED or self._current is None:
             return []
+        line = _storable(line)
         if self.phase is Phase.CONFIRMING:
             return self._confirm(line)
         text = line.strip()

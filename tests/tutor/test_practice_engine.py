@@ -466,3 +466,14 @@ def test_an_explicit_exercise_already_solved_is_asked_again(store: ProgressStore
     [steps] = again.handle("steps")  # answered before: nothing is revealed
     assert isinstance(steps, StepsShown) and not steps.revealed
     assert exercise_progress(_collection().get("square"), store.activity()).status == "solved"
+
+
+def test_a_line_with_a_lone_surrogate_is_refused_and_recorded(store: ProgressStore) -> None:
+    # Found by tests/tutor/test_practice_fuzz.py: SQLite cannot store a lone surrogate (a byte
+    # that was not UTF-8, decoded with surrogateescape), so recording the refusal raised
+    # UnicodeEncodeError out of `handle`. It is stored as U+FFFD, as the terminal reads it.
+    session = _session(store)
+    session.start()
+    [refused] = session.handle("2x\udcff")
+    assert isinstance(refused, AnswerRefused) and refused.answer == "2x\ufffd"
+    assert [(r.answer, r.verdict) for r in store.activity()] == [("2x\ufffd", "invalid")]
