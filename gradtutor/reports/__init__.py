@@ -21,7 +21,7 @@ from typing import Any
 
 from gradtutor.checking.report import Report, Result
 from gradtutor.errors import GradtutorError
-from gradtutor.reports.common import Json
+from gradtutor.reports.common import Json, encodable
 
 
 class ReportWriteError(GradtutorError):
@@ -165,7 +165,7 @@ def json_report(data: Json) -> dict[str, Any]:
 
 
 def render_json(report: Json) -> str:
-    return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+    return json.dumps(encodable(report), ensure_ascii=False, indent=2) + "\n"
 
 
 def write_reports(report: Json, files: ReportFiles) -> list[Path]:

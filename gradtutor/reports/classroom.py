@@ -31,6 +31,7 @@ from typing import Any
 from gradtutor.reports.common import (
     Json,
     count,
+    encodable,
     failure_text,
     failures_of,
     feedback_lines,
@@ -49,6 +50,7 @@ VERSION = 1
 
 def payload(report: Json, passed: bool | None = None) -> dict[str, Any]:
     """The decoded payload; `passed` (e.g. the --min-score decision) overrides "all correct"."""
+    report = encodable(report)
     submissions = submissions_of(report)
     tests: list[dict[str, Any]] = []
     max_score = 0.0

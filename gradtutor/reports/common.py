@@ -12,6 +12,7 @@ result carries a `reference` field, which `gradtutor check --reveal` adds and no
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -19,6 +20,30 @@ from typing import Any
 Json = Mapping[str, Any]
 
 VERDICTS = ("correct", "incorrect", "invalid", "missing")
+
+# Half of a UTF-16 pair on its own: how Python carries a byte that is not UTF-8 in a file name
+# (surrogateescape). No UTF-8 writer can encode one.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def encodable(report: Json) -> dict[str, Any]:
+    """`report` with every lone surrogate in its text, keys included, as U+FFFD.
+
+    An answers file whose name is not UTF-8 is named in the report with one; each writer starts
+    here, so that the name shows U+FFFD where the byte was, instead of the writer failing on it.
+    """
+    cleaned: dict[str, Any] = _encodable(dict(report))
+    return cleaned
+
+
+def _encodable(value: Any) -> Any:
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, Mapping):
+        return {_encodable(key): _encodable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encodable(item) for item in value]
+    return value
 
 
 def format_points(value: float | int | None) -> str:

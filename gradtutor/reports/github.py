@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from gradtutor.reports.common import (
     Json,
+    encodable,
     failure_text,
     failures_of,
     feedback_lines,
@@ -76,6 +77,7 @@ class _Annotation:
 
 def render(report: Json) -> str:
     """Annotations for every answer that is not right, a notice with the points, and a log."""
+    report = encodable(report)
     annotations: list[_Annotation] = []
     for submission in submissions_of(report):
         annotations.extend(_submission_annotations(submission))

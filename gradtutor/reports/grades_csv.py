@@ -15,6 +15,7 @@ import math
 from gradtutor.reports.common import (
     VERDICTS,
     Json,
+    encodable,
     failure_text,
     failures_of,
     passed_of,
@@ -43,6 +44,7 @@ def _cell(text: object) -> str:
 
 
 def render(report: Json) -> str:
+    report = encodable(report)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)

@@ -17,6 +17,7 @@ from typing import Any
 from gradtutor.reports.common import (
     Json,
     count,
+    encodable,
     failure_text,
     failures_of,
     feedback_lines,
@@ -36,6 +37,7 @@ def payload(report: Json, visibility: str = "visible") -> dict[str, Any]:
     """The results.json object; `visibility` applies to every test (default: always shown)."""
     if visibility not in VISIBILITIES:
         raise ValueError(f"visibility must be one of {', '.join(VISIBILITIES)}")
+    report = encodable(report)
     submissions = submissions_of(report)
     several = len(submissions) > 1
     tests: list[dict[str, Any]] = []

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 
 from gradtutor.reports.common import (
     Json,
+    encodable,
     failure_text,
     failures_of,
     feedback_lines,
@@ -53,6 +54,7 @@ def _time(value: float) -> str:
 
 def render(report: Json) -> bytes:
     """The whole report as a JUnit XML document (UTF-8 bytes)."""
+    report = encodable(report)
     root = ET.Element("testsuites", name="gradtutor")
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     total_time = 0.0

@@ -14,6 +14,7 @@ import re
 from gradtutor.reports.common import (
     Json,
     count,
+    encodable,
     failure_text,
     failures_of,
     feedback_lines,
@@ -56,6 +57,7 @@ def code_block(text: str) -> str:
 
 
 def render(report: Json) -> str:
+    report = encodable(report)
     parts = ["# gradtutor results"]
     for submission in submissions_of(report):
         parts.append(_submission(submission))

@@ -6,6 +6,7 @@ process that runs past them fails the test), not measurements: timings live in b
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
@@ -172,3 +173,24 @@ def test_a_deep_exercise_file_is_a_problem_for_validate(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert f"{path}:2:" in done.stdout + done.stderr
     assert "nests more than 32 levels deep" in done.stdout + done.stderr
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="macOS file names must be UTF-8")
+@pytest.mark.parametrize("output", ["json", "markdown", "github", "classroom"])
+def test_an_answers_file_whose_name_is_not_utf8_is_reported_in_every_format(
+    tmp_path: Path, output: str
+) -> None:
+    # The name reaches the report as a lone surrogate (surrogateescape), which no UTF-8 writer
+    # can encode: JSON, Markdown and Classroom ended in a UnicodeEncodeError traceback.
+    name = os.fsdecode(b"bad\xff name.yaml")
+    (tmp_path / name).write_text("answers:\n  sum-two-vars: {x: '1'}\n", "utf-8")
+    reports = ["--junit", "r.xml", "--gradescope", "g.json", "--grades-csv", "g.csv"]
+    done = gradtutor(
+        "check", "--exercises", EXERCISES, name, "--format", output, *reports, cwd=tmp_path
+    )
+    assert_clean(done)
+    assert done.returncode == 1  # answers missing: not passed, but graded and reported
+    printed = base64.b64decode(done.stdout).decode() if output == "classroom" else done.stdout
+    assert "bad\ufffd name.yaml" in printed
+    for report in ("r.xml", "g.json", "g.csv"):
+        assert "bad\ufffd name.yaml" in (tmp_path / report).read_text("utf-8")
