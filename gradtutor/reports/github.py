@@ -15,6 +15,7 @@ of 1 MiB per step by `fit_summary`.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass
 
@@ -83,8 +84,24 @@ def render(report: Json) -> str:
         annotations.extend(_submission_annotations(submission))
     annotations.extend(_failure_annotation(failure) for failure in failures_of(report))
     lines = [command(a.kind, a.message, a.properties) for a in _within_limits(annotations)]
-    lines.extend(_log_lines(report))
+    lines.extend(inert(_log_lines(report)))
     return "\n".join(lines) + "\n"
+
+
+def inert(lines: list[str]) -> list[str]:
+    """`lines` wrapped so that the runner acts on no command in them.
+
+    The log repeats what students wrote (a name, a file name, a message quoting an answer), and
+    the runner acts on a line that starts with `::` and on `##[` anywhere in a line: a student
+    named `x\\n::error::...` or `##[add-mask]...` would otherwise write annotations or change
+    the run. `::stop-commands::TOKEN` stops all commands until `::TOKEN::`; the token is a hash of
+    the lines themselves, so no line can hold it (and the output stays the same run to run).
+    """
+    if not lines:
+        return []
+    digest = hashlib.sha256("\n".join(lines).encode("utf-8", "surrogatepass")).hexdigest()
+    token = f"gradtutor-log-{digest[:32]}"
+    return [f"::stop-commands::{token}", *lines, f"::{token}::"]
 
 
 def _within_limits(annotations: list[_Annotation]) -> list[_Annotation]:

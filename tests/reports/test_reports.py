@@ -370,7 +370,9 @@ def test_a_folded_annotation_names_at_most_thirty() -> None:
 def test_every_command_is_one_line() -> None:
     text = github.render(revealed_report())
     commands = [line for line in text.splitlines() if line.startswith("::")]
-    assert len(commands) == 6  # the pass mark, three annotations and two notices
+    # The pass mark, three annotations and two notices, then the log between stop and resume.
+    assert len(commands) == 8 and commands[6].startswith("::stop-commands::gradtutor-log-")
+    assert commands[7] == "::" + commands[6].removeprefix("::stop-commands::") + "::"
     assert f"  ✗ sum-two-vars ∂/∂x  incorrect  0/1  (reference: {REFERENCE})" in text.splitlines()
 
 
@@ -621,3 +623,19 @@ def test_class_summary_counts_scores_and_the_partials_most_missed() -> None:
     # The most often not right first; ties keep the assignment's order.
     assert missed == [("ex-0", 2, 1, 0), ("ex-1", 1, 0, 0), ("ex-2", 0, 0, 1), ("ex-3", 0, 0, 1)]
     assert class_summary(report).passed is None
+
+
+@pytest.mark.parametrize("student", ["x\n::error::pwned", "##[error]pwned", "::warning::x"])
+def test_a_student_name_cannot_write_a_workflow_command_in_the_log(student: str) -> None:
+    # Found by tests/reports/test_report_fuzz.py: the log repeats the student's name, and the
+    # runner acts on a line starting with `::` (after white space) and on `##[` anywhere.
+    report = sample_report()
+    report["submissions"][0]["student"] = student
+    lines = github.render(report).splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("::stop-commands::"))
+    token = lines[start].removeprefix("::stop-commands::")
+    assert lines[-1] == f"::{token}::"
+    assert any("pwned" in line or "::warning::x" in line for line in lines[start + 1 : -1])
+    assert not any(token in line for line in lines[start + 1 : -1])
+    # Before the log, every line is one of gradtutor's annotations, the name escaped inside it.
+    assert all(line.startswith(("::error ", "::warning ", "::notice ")) for line in lines[:start])
