@@ -3,7 +3,8 @@ empty without --min-score) and whether it was reached (passed: yes or no), the v
 
 A file that could not be graded keeps its row, with empty numbers and the reason in `error`, so
 that no student silently drops out of the gradebook. Text that a spreadsheet would run as a
-formula (a student name starting with `=`, `+`, `-`, `@`) is prefixed with `'`.
+formula (a student name starting with `=`, `+`, `-`, `@`) is prefixed with `'`; a line end inside
+text is written `\n`, in a quoted cell.
 """
 
 from __future__ import annotations
@@ -39,7 +40,10 @@ def _optional_number(value: object) -> str:
 
 
 def _cell(text: object) -> str:
-    value = "" if text is None else str(text)
+    # The csv module quotes a cell for the characters of its line terminator ("\n") only: a
+    # lone "\r" went out bare, and every reader (and spreadsheet) ended the row there, so that
+    # "x\r=cmd" began a row with a formula. Line ends are written "\n", inside quotes.
+    value = "" if text is None else str(text).replace("\r\n", "\n").replace("\r", "\n")
     return "'" + value if value.startswith(_FORMULA_STARTS) else value
 
 

@@ -550,6 +550,18 @@ def test_grades_csv_defuses_formulas() -> None:
     assert rows[0]["score"] == "0.3"
 
 
+def test_a_carriage_return_cannot_start_a_row_with_a_formula() -> None:
+    # Found by tests/reports/test_report_fuzz.py: csv quoted "\n" but not a lone "\r", which
+    # every reader takes as the end of the row, so "=cmd" began a row of its own.
+    report = sample_report()
+    report["submissions"][0]["student"] = "alice\r=cmd|' /C calc'!A0"
+    text = grades_csv.render(report)
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert len(rows) == 3  # the header, alice and bob
+    assert rows[1][0] == "alice\n=cmd|' /C calc'!A0"
+    assert not any(cell.startswith("=") for row in rows for cell in row)
+
+
 # --- writing files --------------------------------------------------------------------------------
 
 
