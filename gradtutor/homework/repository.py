@@ -20,7 +20,8 @@ from __future__ import annotations
 import math
 import shlex
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -161,6 +162,9 @@ def init_homework(
 ) -> Homework:
     """Write a homework repository into `directory` (refusing a non-empty one unless `force`).
 
+    A refusal leaves `directory` as it was: names that collide are refused before anything is
+    written, and a write that fails part way is undone (a file `force` replaced stays replaced).
+
     CI installs the wheel of this very gradtutor, which goes into `ci/`; `install` (a pip
     requirement, or a wheel file to copy in) overrides it. `action` (`owner/repo@ref`) makes the
     workflow use gradtutor's composite action for its check. `min_score` is in points, or a
@@ -177,37 +181,19 @@ def init_homework(
     else:  # the same refusals, in the same words, as `gradtutor check`
         needed = min_score if isinstance(min_score, MinScore) else MinScore(min_score)
         minimum = reachable_min_score(valid_min_score(needed), max_score).points_of(max_score)
-    wheel = _wheel(directory, install)  # first: a wheel that cannot be made leaves nothing behind
-    files = _copy_sets(chosen, directory / EXERCISES_DIR)
-    chosen_install = (
-        Install(f"{WHEEL_DIR}/{wheel.path.name}", wheel.sha256)
-        if wheel is not None
-        else Install(str(install))
-    )
-    if wheel is not None:
-        files.append(wheel.path)
-    arguments = check_arguments(minimum)
-    check = shlex.join(["gradtutor", *arguments])
-    inputs = {
-        "answers": ANSWERS_FILE,
-        "exercises": EXERCISES_DIR,
-        "min-score": format_points(minimum),
-        "reports": REPORTS_DIR,
-    }
-    texts = {
-        ANSWERS_FILE: answers_template(
-            selected, file=ANSWERS_FILE, check=check, check_label=CHECK_LABEL
-        ),
-        ".github/workflows/grade.yml": github_workflow(
-            chosen_install, arguments, REPORTS_DIR, action, inputs
-        ),
-        ".gitlab-ci.yml": gitlab_ci(chosen_install, arguments, REPORTS_DIR),
-        ".pre-commit-config.yaml": _fill(PRE_COMMIT_CONFIG, {"<<CHECK>>": check}),
-        "README.md": _readme(chosen_install, wheel, check, minimum, max_score),
-        ".gitignore": _fill(GITIGNORE, {"<<REPORTS>>": REPORTS_DIR}),
-    }
-    for name, text in texts.items():
-        files.append(_write(directory / name, text))
+    _check_collisions(directory, [EXERCISES_DIR, WHEEL_DIR, *TEXT_FILES])
+    with _undone_on_failure(directory):
+        wheel = _wheel(directory, install)
+        chosen_install = (
+            Install(f"{WHEEL_DIR}/{wheel.path.name}", wheel.sha256)
+            if wheel is not None
+            else Install(str(install))
+        )
+        files = _copy_sets(chosen, directory / EXERCISES_DIR)
+        files += [wheel.path] if wheel is not None else []
+        arguments = check_arguments(minimum)
+        texts = _texts(selected, chosen_install, wheel, arguments, action, (minimum, max_score))
+        files += [_write(directory / name, texts[name]) for name in TEXT_FILES]
     partials = sum(len(exercise.ask) for exercise in selected.exercises)
     return Homework(
         directory, files, len(selected.exercises), partials, max_score, minimum,
@@ -215,8 +201,49 @@ def init_homework(
     )  # fmt: skip
 
 
+# The files written beside exercises/ and ci/, in the order they are written.
+TEXT_FILES = (
+    ANSWERS_FILE,
+    ".github/workflows/grade.yml",
+    ".gitlab-ci.yml",
+    ".pre-commit-config.yaml",
+    "README.md",
+    ".gitignore",
+)
+
 # The header of answers.yaml: the command, exactly as the GitLab job runs it.
 CHECK_LABEL = "Check your answers before you push, as CI does (GitHub adds --format github)"
+
+
+def _texts(
+    selected: Collection,
+    install: Install,
+    wheel: Wheel | None,
+    arguments: list[str],
+    action: str | None,
+    scores: tuple[float, float],
+) -> dict[str, str]:
+    """The text of each of `TEXT_FILES`; `scores` is the minimum and the maximum."""
+    minimum, max_score = scores
+    check = shlex.join(["gradtutor", *arguments])
+    inputs = {
+        "answers": ANSWERS_FILE,
+        "exercises": EXERCISES_DIR,
+        "min-score": format_points(minimum),
+        "reports": REPORTS_DIR,
+    }
+    return {
+        ANSWERS_FILE: answers_template(
+            selected, file=ANSWERS_FILE, check=check, check_label=CHECK_LABEL
+        ),
+        ".github/workflows/grade.yml": github_workflow(
+            install, arguments, REPORTS_DIR, action, inputs
+        ),
+        ".gitlab-ci.yml": gitlab_ci(install, arguments, REPORTS_DIR),
+        ".pre-commit-config.yaml": _fill(PRE_COMMIT_CONFIG, {"<<CHECK>>": check}),
+        "README.md": _readme(install, wheel, check, minimum, max_score),
+        ".gitignore": _fill(GITIGNORE, {"<<REPORTS>>": REPORTS_DIR}),
+    }
 
 
 def _check_options(install: str | None, action: str | None) -> None:
@@ -286,14 +313,77 @@ def _fill(text: str, fills: dict[str, str]) -> str:
 
 
 def _check_target(directory: Path, force: bool) -> None:
-    if directory.exists() and not directory.is_dir():
+    try:
+        is_file = directory.exists() and not directory.is_dir()
+        occupied = directory.is_dir() and any(directory.iterdir())
+    except OSError as error:  # a name too long, a parent that is a file, a folder not readable
+        raise HomeworkError(
+            f"cannot use {directory}: {error.strerror}", "give the path of a new or empty folder"
+        ) from None
+    if is_file:
         raise HomeworkError(f"{directory} is a file", "give the path of a new or empty folder")
-    if directory.is_dir() and any(directory.iterdir()) and not force:
+    if occupied and not force:
         raise HomeworkError(
             f"{directory} is not empty",
             "choose a new folder, or add --force to write the homework files into this one "
             "(files of the same name are replaced)",
         )
+
+
+def _check_collisions(directory: Path, names: Sequence[str]) -> None:
+    """Refuse before writing anything when --force meets a file where a folder goes, or a folder
+    where a file goes: otherwise the write fails part way through."""
+    folders = {EXERCISES_DIR, WHEEL_DIR}
+    for name in names:
+        path = directory / name
+        for parent in reversed(path.relative_to(directory).parents[:-1]):
+            if (directory / parent).exists() and not (directory / parent).is_dir():
+                _collision(directory / parent, "a file", "a folder")
+        if name in folders and path.exists() and not path.is_dir():
+            _collision(path, "a file", "a folder")
+        if name not in folders and path.is_dir():
+            _collision(path, "a folder", "a file")
+
+
+def _collision(path: Path, found: str, wanted: str) -> None:
+    raise HomeworkError(
+        f"{path} is {found}, where the homework repository has {wanted} of that name",
+        "move it aside, or choose a new folder; nothing was written",
+    )
+
+
+@contextmanager
+def _undone_on_failure(directory: Path) -> Iterator[None]:
+    """Remove what was written when writing fails part way (a full disk, a wheel that cannot be
+    made), so that a refusal leaves no half-written repository. A file that --force replaced
+    stays replaced."""
+    created = _highest_missing(directory)
+    before = set() if created is not None else set(directory.rglob("*"))
+    try:
+        yield
+    except BaseException:
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
+        else:
+            _remove_new(directory, before)
+        raise
+
+
+def _highest_missing(directory: Path) -> Path | None:
+    """The outermost folder of `directory` that does not exist yet (writing creates it)."""
+    missing = None
+    for path in [directory, *directory.parents]:
+        if path.exists():
+            break
+        missing = path
+    return missing
+
+
+def _remove_new(directory: Path, before: set[Path]) -> None:
+    new = set(directory.rglob("*")) - before
+    for path in sorted(new, key=lambda path: len(path.parts), reverse=True):  # contents first
+        with suppress(OSError):
+            path.rmdir() if path.is_dir() and not path.is_symlink() else path.unlink()
 
 
 def _copy_sets(sets: Sequence[ExerciseSet], target: Path) -> list[Path]:

@@ -230,6 +230,65 @@ def test_init_refuses_a_non_empty_folder(runner: CliRunner, course: Path, tmp_pa
     assert (target / "answers.yaml").exists()
 
 
+def test_a_name_too_long_for_the_file_system_is_refused(
+    runner: CliRunner, course: Path, tmp_path: Path
+) -> None:
+    # Found by tests/cli/test_homework_fuzz.py: os.stat raised ENAMETOOLONG as a traceback.
+    target = tmp_path / ("x" * 300)
+    refused = runner.invoke(app, ["homework", "init", str(target), "--exercises", str(course)])
+    assert refused.exit_code == 2 and isinstance(refused.exception, SystemExit)
+    assert "File name too long" in " ".join(refused.stderr.split())
+
+
+def _tree(folder: Path) -> dict[str, bytes | None]:
+    return {
+        str(path.relative_to(folder)): None if path.is_dir() else path.read_bytes()
+        for path in folder.rglob("*")
+    }
+
+
+def test_a_file_where_a_folder_goes_is_refused_before_anything_is_written(
+    runner: CliRunner, course: Path, tmp_path: Path
+) -> None:
+    # Found by tests/cli/test_homework_fuzz.py: --force wrote ci/ and its wheel, then failed to
+    # copy the exercises into `exercises`, a file, and left the wheel behind.
+    target = tmp_path / "hw"
+    target.mkdir()
+    (target / "exercises").write_text("my notes", encoding="utf-8")
+    (target / "README.md").mkdir()
+    before = _tree(target)
+    args = ["homework", "init", str(target), "--exercises", str(course), "--force"]
+    refused = runner.invoke(app, args)
+    assert refused.exit_code == 2
+    said = " ".join(refused.stderr.split())
+    assert "exercises is a file, where the homework repository has a folder" in said
+    assert _tree(target) == before
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_a_write_that_fails_part_way_leaves_the_folder_as_it_was(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, existing: bool
+) -> None:
+    from gradtutor.homework import repository
+
+    target = tmp_path / "new" / "hw"
+    if existing:
+        target.mkdir(parents=True)
+        (target / "notes.txt").write_text("mine", encoding="utf-8")
+    before = _tree(tmp_path)
+    write = repository._write
+
+    def disk_full_at_the_readme(path: Path, text: str) -> Path:
+        if path.name == "README.md":
+            raise repository.HomeworkError(f"cannot write {path}: No space left on device")
+        return write(path, text)
+
+    monkeypatch.setattr(repository, "_write", disk_full_at_the_readme)
+    with pytest.raises(repository.HomeworkError, match="No space left"):
+        init_homework(target, course, force=True)
+    assert _tree(tmp_path) == before
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
