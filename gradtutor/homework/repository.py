@@ -173,7 +173,10 @@ def init_homework(
     _check_target(directory, force)
     _check_options(install, action)
     collection = load_collection(exercises)
-    chosen = [collection.get_set(set_id) for set_id in sets] if sets else collection.sets
+    # A set named twice is copied once, so it must count once: its points twice over would make
+    # a pass mark that the repository's own check refuses.
+    unique = list(dict.fromkeys(sets))
+    chosen = [collection.get_set(set_id) for set_id in unique] if unique else collection.sets
     selected = Collection(sets=chosen, source=collection.source)
     max_score = sum(exercise.max_points for exercise in selected.exercises)
     if min_score is None:

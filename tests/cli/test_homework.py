@@ -289,6 +289,19 @@ def test_a_write_that_fails_part_way_leaves_the_folder_as_it_was(
     assert _tree(tmp_path) == before
 
 
+def test_a_set_named_twice_counts_once(runner: CliRunner, course: Path, tmp_path: Path) -> None:
+    # Found by tests/cli/test_homework_fuzz.py: --set warmup --set warmup counted its points twice
+    # (pass mark 4 of 6), but exercises/ holds the set once (3 points), so the repository's own
+    # check refused its --min-score 4 with exit 2.
+    target = tmp_path / "hw"
+    args = ["homework", "init", str(target), "--exercises", str(course)]
+    result = runner.invoke(app, [*args, "--set", "warmup", "--set", "warmup"])
+    assert result.exit_code == 0, result.output
+    assert "2 exercises, 3 answers, passing at 2 of 3 points" in result.output
+    command = workflow_check_command(target)
+    assert command[command.index("--min-score") + 1] == "2"
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
