@@ -438,6 +438,31 @@ def _signed_terms(tree: Node) -> list[tuple[int, Node]]:
     return found
 
 
+def _missing_terms(context: MatrixContext, tree: Node) -> Iterator[_Edit]:
+    """A term of the derivative left out (diag(s) for the softmax Jacobian diag(s) − s·sᵀ,
+    A @ x for the quadratic form's A @ x + Aᵀ @ x): the answer with that term added back."""
+    for sign, term in _derivative_terms(context):
+        shown = _show(_fold(context, Neg(term) if sign < 0 else term))
+        yield _Edit(
+            "missing-term",
+            BinOp("+" if sign > 0 else "-", tree, term),
+            f"Your answer leaves out a term of the derivative, {shown}: the variable reaches "
+            "the function along more than one path, or a rule gives more than one term, and "
+            "each adds its own.",
+        )
+
+
+@lru_cache(maxsize=64)
+def _derivative_terms(context: MatrixContext) -> tuple[tuple[int, Node], ...]:
+    """The terms of the derivative as the step engine writes it, when it has two or more."""
+    try:
+        derivative = derive_shaped(context.function, context.wrt, context.declarations)
+    except (GradtutorError, ArithmeticError, ValueError, TypeError, RecursionError):
+        return ()
+    terms = _signed_terms(derivative.simplified)
+    return tuple(terms) if len(terms) > 1 else ()
+
+
 _EDIT_MAKERS: tuple[Callable[[MatrixContext, Node], Iterator[_Edit]], ...] = (
     _conditions,
     _transposes,
@@ -446,6 +471,7 @@ _EDIT_MAKERS: tuple[Callable[[MatrixContext, Node], Iterator[_Edit]], ...] = (
     _factors,
     _masks,
     _dropped_terms,
+    _missing_terms,
 )
 
 

@@ -88,3 +88,23 @@ def test_no_diagnosis_when_no_single_edit_makes_the_answer_right() -> None:
     result = check_answer(spec("sum(G ⊙ (X @ W + b))", LAYER), "W", "Xᵀ G + 1")
     assert result.verdict == "incorrect"
     assert result.diagnosis is None
+
+
+@pytest.mark.parametrize(
+    ("function", "shapes", "where", "answer", "words"),
+    [
+        ("softmax(z)", {"z": ["n"]}, {"s": "softmax(z)"}, "diag(s)", "−outer(s, s)"),
+        ("x @ A @ x", {"x": ["n"], "A": ["n", "n"]}, None, "A x", "x @ A"),
+    ],
+)
+def test_a_term_of_the_derivative_left_out_is_named(
+    function: str,
+    shapes: dict[str, list[str]],
+    where: dict[str, str] | None,
+    answer: str,
+    words: str,
+) -> None:
+    result = check_answer(spec(function, shapes, where), "z" if "z" in shapes else "x", answer)
+    assert result.verdict == "incorrect", result.message
+    assert result.diagnosis is not None and result.diagnosis.kind == "missing-term"
+    assert f"leaves out a term of the derivative, {words}" in result.diagnosis.message
