@@ -34,6 +34,7 @@ from gradtutor.language.expr import (
     negate_leading_factor,
     number,
     rational,
+    signed_terms,
     walk,
 )
 
@@ -269,7 +270,7 @@ def monomials(tree: Node) -> dict[Monomial, Fraction] | None:
     None (SymPy would keep such a form as written, so it is not "expanded").
     """
     found: dict[Monomial, Fraction] = {}
-    for sign, term in _signed_terms(tree, 1):
+    for sign, term in signed_terms(tree):
         product = _monomial(term)
         if product is None:
             return None
@@ -290,22 +291,6 @@ def differentiate(terms: Mapping[Monomial, Fraction], variable: str) -> dict[Mon
                 exponents[variable] = exponent - 1
             result[tuple(sorted(exponents.items()))] = coefficient * exponent
     return result
-
-
-def _signed_terms(node: Node, sign: int) -> list[tuple[int, Node]]:
-    terms: list[tuple[int, Node]] = []
-    stack = [(sign, node)]  # a stack, not recursion: a sum may have hundreds of terms
-    while stack:
-        current_sign, current = stack.pop()
-        match current:
-            case BinOp("+" | "-" as op, left, right):
-                stack.append((current_sign if op == "+" else -current_sign, right))
-                stack.append((current_sign, left))
-            case Neg(operand):
-                stack.append((-current_sign, operand))
-            case _:
-                terms.append((current_sign, current))
-    return terms
 
 
 def _monomial(node: Node) -> tuple[Fraction, dict[str, int]] | None:

@@ -46,6 +46,7 @@ from gradtutor.language.expr import (
     Var,
     children,
     number,
+    signed_terms,
     substitute,
     to_pretty,
     variables_of,
@@ -406,7 +407,7 @@ def _term_gradients(context: MatrixContext) -> tuple[tuple[int, Node, Node], ...
     there are two or more; derived once per exercise and variable."""
     terms = [
         (sign, term)
-        for sign, term in _signed_terms(context.function)
+        for sign, term in signed_terms(context.function)
         if context.wrt in variables_of(term)
     ]
     if len(terms) < 2:
@@ -419,23 +420,6 @@ def _term_gradients(context: MatrixContext) -> tuple[tuple[int, Node, Node], ...
             continue
         found.append((sign, term, gradient))
     return tuple(found)
-
-
-def _signed_terms(tree: Node) -> list[tuple[int, Node]]:
-    """The terms of a sum with their signs (a tree that is no sum is its one term)."""
-    found: list[tuple[int, Node]] = []
-    stack = [(1, tree)]
-    while stack:
-        sign, node = stack.pop()
-        match node:
-            case BinOp("+" | "-" as op, left, right):
-                stack.append((sign if op == "+" else -sign, right))
-                stack.append((sign, left))
-            case Neg(operand):
-                stack.append((-sign, operand))
-            case _:
-                found.append((sign, node))
-    return found
 
 
 def _missing_terms(context: MatrixContext, tree: Node) -> Iterator[_Edit]:
@@ -459,7 +443,7 @@ def _derivative_terms(context: MatrixContext) -> tuple[tuple[int, Node], ...]:
         derivative = derive_shaped(context.function, context.wrt, context.declarations)
     except (GradtutorError, ArithmeticError, ValueError, TypeError, RecursionError):
         return ()
-    terms = _signed_terms(derivative.simplified)
+    terms = signed_terms(derivative.simplified)
     return tuple(terms) if len(terms) > 1 else ()
 
 

@@ -272,6 +272,23 @@ def children(node: Node) -> tuple[Node, ...]:
     return ()
 
 
+def signed_terms(tree: Node) -> list[tuple[int, Node]]:
+    """The terms of a sum with their signs, ±1 (a tree that is no sum is its one term)."""
+    terms: list[tuple[int, Node]] = []
+    stack = [(1, tree)]  # a stack, not recursion: a sum may have hundreds of terms
+    while stack:
+        sign, node = stack.pop()
+        match node:
+            case BinOp("+" | "-" as op, left, right):
+                stack.append((sign if op == "+" else -sign, right))
+                stack.append((sign, left))
+            case Neg(operand):
+                stack.append((-sign, operand))
+            case _:
+                terms.append((sign, node))
+    return terms
+
+
 def left_spine(node: Node) -> tuple[Node, list[BinOp]]:
     """A chain of binary operations followed down its left operands, in a loop.
 
