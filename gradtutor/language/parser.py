@@ -322,7 +322,8 @@ class _Parser:
         return token
 
     def at(self, *texts: str) -> bool:
-        return self.current.kind == "op" and self.current.text in texts
+        token = self.current  # a property that checks for a bad character: read it once
+        return token.kind == "op" and token.text in texts
 
     def advance(self) -> Token:
         token = self.current
@@ -483,14 +484,16 @@ class _Parser:
 
     def postfixes(self, node: Node) -> Node:
         while True:
-            if self.at("'", ".T"):
-                token = self.advance()
+            token = self.current  # once per round: every factor passes here
+            operator = token.text if token.kind == "op" else None
+            if operator in ("'", ".T"):
+                self.advance()
                 node = Transpose(node, token.column, token.text)
-            elif self.current.kind == "sup":
-                token = self.advance()
+            elif token.kind == "sup":
+                self.advance()
                 power = BinOp("^", node, self.superscript_value(token), column=token.column)
                 node = self.bounded_power(power, token.column)
-            elif self.at("ᵀ"):
+            elif operator == "ᵀ":
                 node = Transpose(node, self.advance().column, "ᵀ")
             else:
                 return node
