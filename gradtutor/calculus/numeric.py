@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from mpmath import libmp
 
+from gradtutor.calculus.exact_polynomial import ExactPolynomial, expand
 from gradtutor.language.expr import (
     ARITHMETIC,
     BinOp,
@@ -419,13 +420,21 @@ def evaluate_precise(node: Node, point: Mapping[str, float], digits: int = 40) -
 
 
 def _precise_difference(
-    node: Node, point: Mapping[str, float], wrt: str, raw: bool = False
+    node: Node,
+    point: Mapping[str, float],
+    wrt: str,
+    raw: bool = False,
+    exact: ExactPolynomial | None = None,
 ) -> tuple[float, float]:
     """A central difference in high precision: (value, error estimate); NaN if undefined.
 
-    `raw`: the tree is one `_RawEvaluator` takes, which computes the same digits faster.
+    `exact`, the tree multiplied out: the difference is computed exactly (what mpmath's digits
+    approximate). Else `raw`: the tree is one `_RawEvaluator` takes, which computes mpmath's
+    digits faster.
     """
-    found = _raw_difference(node, point, wrt) if raw else _mp_difference(node, point, wrt)
+    found = None if exact is None else exact.central_difference(point, wrt, HIGH_PRECISION_STEP)
+    if found is None:
+        found = _raw_difference(node, point, wrt) if raw else _mp_difference(node, point, wrt)
     if found is None:
         return float("nan"), float("inf")
     value, truncation = found
@@ -677,7 +686,8 @@ def _refine(
     values, error = values.copy(), error.copy()
     indices = np.flatnonzero(doubtful)
     raw = bool(indices.size) and raw_supported(node)
+    exact = expand(node, list(points)) if raw else None
     for index in indices:
         point = {name: float(column[index]) for name, column in points.items()}
-        values[index], error[index] = _precise_difference(node, point, wrt, raw)
+        values[index], error[index] = _precise_difference(node, point, wrt, raw, exact)
     return values, error

@@ -16,6 +16,9 @@ from hypothesis import strategies as st
 
 from gradtutor.calculus.exact_polynomial import ExactPolynomial, expand
 from gradtutor.calculus.numeric import (
+    HIGH_PRECISION_STEP,
+    _mp_difference,
+    _precise_difference,
     evaluate,
     evaluate_precise,
     term_magnitudes,
@@ -76,6 +79,36 @@ def test_values_are_the_high_precision_ones(
     written_monomials = monomials(tree)
     assert written_monomials is not None
     assert ExactPolynomial.of_monomials(written_monomials).value(point) == expected
+
+
+@settings(max_examples=80, deadline=None)
+@given(polynomials, points, st.sampled_from(NAMES))
+def test_central_differences_are_the_high_precision_ones(
+    terms: list[tuple[int | Fraction, dict[str, int]]], point: dict[str, float], wrt: str
+) -> None:
+    tree = parse(written(terms), NAMES)
+    found = _exact(tree).central_difference(point, wrt, HIGH_PRECISION_STEP)
+    expected = _mp_difference(tree, point, wrt, REFERENCE_DIGITS)
+    assert found is not None and expected is not None
+    (value, truncation), (expected_value, expected_truncation) = found, expected
+    assert value == expected_value
+    # The truncation is often a few ulps of 1e-30 of the terms, and 0 for a low degree in `wrt`,
+    # where 300-digit rounding leaves ~1e-285 of the terms: close, not equal.
+    assert math.isclose(truncation, expected_truncation, rel_tol=1e-9, abs_tol=1e-250)
+
+
+@settings(max_examples=40, deadline=None)
+@given(polynomials, points, st.sampled_from(NAMES))
+def test_the_refinement_keeps_the_rounding_of_the_double(
+    terms: list[tuple[int | Fraction, dict[str, int]]], point: dict[str, float], wrt: str
+) -> None:
+    tree = parse(written(terms), NAMES)
+    value, error = _precise_difference(tree, point, wrt, exact=expand(tree))
+    _, truncation = _exact(tree).central_difference(point, wrt, HIGH_PRECISION_STEP) or (0, 0)
+    assert error == truncation + 4 * np.finfo(np.float64).eps * abs(value)
+    # Without the polynomial, mpmath's 40 digits: the same derivative where nothing cancels.
+    mp_value, mp_error = _precise_difference(tree, point, wrt)
+    assert abs(mp_value - value) <= 1e-6 * max(abs(value), 1.0) or mp_error > 1e-9 * abs(value)
 
 
 @pytest.mark.parametrize(

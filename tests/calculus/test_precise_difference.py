@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gradtutor.calculus.exact_polynomial import expand
 from gradtutor.calculus.numeric import (
     _mp_difference,
     _precise_difference,
@@ -96,11 +97,12 @@ def test_what_stays_on_mpf_objects(text: str) -> None:
 
 
 def test_the_refined_differences_are_those_of_mpmath(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Through `finite_differences`: the points float64 cannot settle are refined on raw numbers,
-    and give what the mpf path gives."""
+    """Through `finite_differences`, exact arithmetic aside: the points float64 cannot settle are
+    refined on raw numbers, and give what the mpf path gives."""
     tree = parse("(x + 1e12)^3 - 3e12*x^2 - 3e24*x - 1e36 + x*y", ["x", "y"])
     generator = np.random.default_rng(0)
     points = {"x": generator.uniform(-3, 3, 24), "y": generator.uniform(-3, 3, 24)}
+    monkeypatch.setattr("gradtutor.calculus.numeric.expand", lambda node, names: None)
     raw = finite_differences(tree, "x", points)
     monkeypatch.setattr("gradtutor.calculus.numeric.raw_supported", lambda node: False)
     mp = finite_differences(tree, "x", points)
@@ -120,3 +122,19 @@ def test_sample_points_are_the_seeded_draw_and_each_call_owns_its_copy() -> None
     again = sample_points(["x", "y"], domain, 24, 7)
     np.testing.assert_array_equal(again["x"], np.random.default_rng(7).uniform(-3.0, 3.0, 24))
     assert sample_points(["y", "x"], domain, 24, 7)["y"][0] != again["y"][0]
+
+
+def test_exact_refinement_where_forty_digits_are_not_enough() -> None:
+    """Terms of 1e36 that cancel to 3x² + xy: 40 digits leave noise of ~1e-4 in f, ~1e10 in its
+    difference quotient (at some points with an error estimate of 1e-5); exact integers give the
+    derivative to the last digits."""
+    tree = parse("(x + 1e12)^3 - 3e12*x^2 - 3e24*x - 1e36 + x*y", ["x", "y"])
+    exact = expand(tree)
+    assert exact is not None
+    generator = np.random.default_rng(0)
+    for x, y in generator.uniform(-3, 3, (12, 2)):
+        point, derivative = {"x": x, "y": y}, 3 * x**2 + y
+        value, error = _precise_difference(tree, point, "x", raw=True, exact=exact)
+        assert abs(value - derivative) <= 1e-14 * abs(derivative) and error < 1e-13 * abs(value)
+        forty_digits, _ = _precise_difference(tree, point, "x")
+        assert abs(forty_digits - derivative) > 1.0
