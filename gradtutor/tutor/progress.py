@@ -269,12 +269,24 @@ def _prepare(connection: sqlite3.Connection, path: Path) -> None:
             connection.execute(f"PRAGMA application_id = {APPLICATION_ID:d}")
 
 
+def _looked_up(path: Path, question: Callable[[Path], bool]) -> bool:
+    """`question(path)` (`Path.exists`, `Path.is_dir`), with a name the file system cannot look up
+    at all (longer than it allows, say) a `ProgressFileError` instead of an OSError."""
+    try:
+        return question(path)
+    except OSError as error:
+        raise ProgressFileError(
+            f"cannot use the progress file {path}: {error.strerror or error}",
+            "choose another file with --progress, or set GRADTUTOR_HOME to another folder",
+        ) from None
+
+
 def open_progress(
     path: Path | None = None, clock: Callable[[], datetime] = _utc_now
 ) -> ProgressStore:
     """Open (creating when missing) the progress file; `None` means `progress_path()`."""
     path = progress_path(path)
-    if path.is_dir():
+    if _looked_up(path, Path.is_dir):
         raise ProgressFileError(
             f"the progress file {path} is a folder",
             f"give a file instead, for example --progress {path / FILE_NAME}",
@@ -552,7 +564,7 @@ def read_report(
     collection = load_collection(exercises)
     path = progress_path(progress)
     report = progress_report(collection, _read_log(path))
-    return replace(report, saved=path.exists()), path
+    return replace(report, saved=_looked_up(path, Path.exists)), path
 
 
 def read_statuses(collection: CollectionLike, progress: Path | None = None) -> dict[str, Status]:
@@ -565,7 +577,7 @@ def read_statuses(collection: CollectionLike, progress: Path | None = None) -> d
 
 def _read_log(path: Path) -> list[Activity]:
     """The whole log; a file not there yet is an empty log (reading never creates the file)."""
-    if not path.exists():
+    if not _looked_up(path, Path.exists):
         return []
     with open_progress(path) as store:
         return store.activity()
@@ -595,7 +607,7 @@ def plan_reset(
     path = progress_path(progress)
     recorded: set[str] = set()
     rows = 0
-    if path.exists():  # opening a file that is not there would create it
+    if _looked_up(path, Path.exists):  # opening a file that is not there would create it
         with open_progress(path) as store:
             recorded = store.exercises_recorded()
             rows = len(store.activity(exercise))

@@ -231,3 +231,17 @@ def test_reading_progress_never_creates_the_file(
     assert runner.invoke(app, ["list"]).exit_code == 0
     assert runner.invoke(app, ["progress"]).exit_code == 0
     assert not (tmp_path / "home").exists()
+
+
+@pytest.mark.parametrize(
+    "command", [["practice"], ["progress"], ["list"], ["reset", "--all", "--yes"]]
+)
+def test_a_progress_file_name_too_long_is_refused(
+    runner: CliRunner, exercises: Path, tmp_path: Path, command: list[str]
+) -> None:
+    # Found while fuzzing practice's options: os.stat raised ENAMETOOLONG as a traceback.
+    too_long = tmp_path / ("x" * 300) / "progress.sqlite3"
+    result = runner.invoke(app, [*command, "--progress", str(too_long)], input="quit\n")
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    said = " ".join(result.stderr.split())
+    assert "cannot use the progress file" in said and "File name too long" in said
