@@ -128,10 +128,9 @@ def _check_text(spec: ExerciseSpec, wrt: str, answer: str, seed: int, timeout: f
             seconds=time.perf_counter() - started,
         )  # fmt: skip
     if spec.declarations.tensor:
-        decision, reference = _matrix_decision(spec, wrt, formula, seed, timeout), None
+        decision = _matrix_decision(spec, wrt, formula, seed, timeout)
     else:
-        context = context_for(spec, wrt, seed, timeout)
-        decision, reference = decide(context, formula.expanded, timeout), context.reference_text
+        decision = decide(context_for(spec, wrt, seed, timeout), formula.expanded, timeout)
     return replace(
         result,
         verdict=decision.verdict,
@@ -142,7 +141,6 @@ def _check_text(spec: ExerciseSpec, wrt: str, answer: str, seed: int, timeout: f
         message=decision.message,
         diagnosis=decision.diagnosis,
         counterexample=decision.counterexample,
-        reference=reference,
         seconds=time.perf_counter() - started,
     )
 
@@ -238,7 +236,20 @@ def check_inline(
         tree=request.tree,
     )
     result = check_answer(exercise, wrt, answer, seed=seed, timeout=timeout)
+    if result.verdict in ("correct", "incorrect"):
+        # Only --reveal shows it; an inline function has no exercise to derive it from later.
+        reference = context_for(exercise, wrt, seed, timeout).reference_text
+        result = replace(result, reference=reference)
     return Report(seed, [Submission("(inline)", None, [result])])
+
+
+def checked_reference(exercise: Any, wrt: str, seed: int) -> str | None:
+    """The derivative the checker compared answers with, printed (for `--reveal`); None for
+    vectors and matrices, or out of reach."""
+    spec = ExerciseSpec.of(exercise)
+    if spec.declarations.tensor:
+        return None
+    return context_for(spec, wrt, seed, DEFAULT_TIMEOUT).reference_text
 
 
 def _check_inline_shaped(

@@ -72,7 +72,7 @@ def report_data(
     was graded; an inline check keeps the checker's reference only.
     """
     data = report.to_json(reveal)
-    revealer = _Revealer(exercises) if reveal and not inline else None
+    revealer = _Revealer(exercises, report.seed) if reveal and not inline else None
     for submission, shown in zip(report.submissions, data["submissions"], strict=True):
         for result, entry in zip(submission.results, shown["results"], strict=True):
             entry["set"] = result.exercise_set
@@ -86,11 +86,13 @@ def report_data(
 class _Revealer:
     """The reference derivative and its steps, derived once per exercise, variant and variable."""
 
-    def __init__(self, exercises: Path | None) -> None:
+    def __init__(self, exercises: Path | None, seed: int) -> None:
         from gradtutor.curriculum.loader import load_collection
 
         self.collection = load_collection(exercises)
+        self.seed = seed
         self.cache: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self.checked: dict[tuple[str, str, str], str | None] = {}
 
     def reveal(self, result: Result) -> dict[str, Any]:
         variant = tuple(sorted((result.variant or {}).items()))
@@ -98,9 +100,27 @@ class _Revealer:
         if key not in self.cache:
             self.cache[key] = self.derive(result)
         revealed = dict(self.cache[key])
-        if result.reference:
-            revealed["reference"] = result.reference
+        reference = result.reference
+        if reference is None and result.verdict in ("correct", "incorrect"):
+            # An answer that was checked shows the derivative it was checked against.
+            if key not in self.checked:
+                self.checked[key] = self.checked_reference(result)
+            reference = self.checked[key]
+        if reference:
+            revealed["reference"] = reference
         return revealed
+
+    def checked_reference(self, result: Result) -> str | None:
+        from gradtutor.checking.check import checked_reference
+        from gradtutor.curriculum.variants import with_values
+
+        try:
+            exercise = self.collection.get(result.exercise)
+            if result.variant:
+                exercise = with_values(exercise, result.variant)
+            return checked_reference(exercise, result.wrt, self.seed)
+        except GradtutorError:
+            return None
 
     def derive(self, result: Result) -> dict[str, Any]:
         from gradtutor.calculus.layer_steps import derive_any
