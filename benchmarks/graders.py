@@ -79,9 +79,12 @@ def grade_in_child(paths: list[Path], assignment: Path, jobs: int) -> Outcome:
 def child() -> None:
     request = json.loads(sys.stdin.read())
     # Imports are start-up, not grading (as SymPy's is for the reference script); gradtutor
-    # imports PyYAML only when it first reads a file.
+    # imports PyYAML only when it first reads a file, and SymPy (through its bridge) only when an
+    # exercise needs it: both are imported here, before the clock starts.
     import yaml  # noqa: F401
 
+    import gradtutor.calculus.symbolic
+    import gradtutor.checking.symbolic_check
     import gradtutor.curriculum.answers
     import gradtutor.curriculum.loader  # noqa: F401
     from gradtutor.checking.grading import run_check
