@@ -27,7 +27,7 @@ BOOK = {
     "b": "[2, 3, 0.5]",
     "G": "[[1, 1, 1], [2, 2, 2], [3, 3, 3]]",
 }
-LAYER = {"X": ["n", "d"], "W": ["d", "k"], "b": ["k"], "G": ["n", "k"]}
+LAYER: dict[str, list[str | int]] = {"X": ["n", "d"], "W": ["d", "k"], "b": ["k"], "G": ["n", "k"]}
 
 
 def _at(values: dict[str, str]) -> list[str]:

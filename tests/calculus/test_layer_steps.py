@@ -87,7 +87,9 @@ def _assert_entries_equal(
         assert abs(got - want) <= 1e-9 * max(1.0, abs(want)), (index, got, want)
 
 
-def _check(function: Node, wrt: str, declarations: Declarations, domain: dict) -> None:
+def _check(
+    function: Node, wrt: str, declarations: Declarations, domain: dict[str, tuple[float, float]]
+) -> None:
     derivation = derive_shaped(function, wrt, declarations)
     sizes = _sizes(declarations)
     shapes = {name: Shape(dims) for name, dims in declarations.shapes}
@@ -129,7 +131,7 @@ def test_the_result_with_the_exercises_names_reads_back_to_the_same_gradient(
 
 # --- each rule, and generated layers --------------------------------------------------------
 
-LAYER = {"X": ["n", "d"], "W": ["d", "k"], "b": ["k"], "G": ["n", "k"]}
+LAYER: dict[str, list[str | int]] = {"X": ["n", "d"], "W": ["d", "k"], "b": ["k"], "G": ["n", "k"]}
 
 
 def _formula(text: str, shapes: dict[str, list[str | int]]) -> tuple[Node, Declarations]:
@@ -142,7 +144,7 @@ def _formula(text: str, shapes: dict[str, list[str | int]]) -> tuple[Node, Decla
 def test_each_matrix_rule_is_named_by_the_vocabulary() -> None:
     from gradtutor.calculus.rules import MATRIX_RULES
 
-    cases = {
+    cases: dict[str, tuple[str, str, dict[str, list[str | int]]]] = {
         "matrix-product": ("sum(G * (X @ W + b))", "W", LAYER),
         "transpose": ("sum(G * (X @ W.T))", "W", {**LAYER, "W": ["k", "d"]}),
         "elementwise": ("sum(G * relu(X @ W))", "W", LAYER),

@@ -138,13 +138,11 @@ def test_finite_differences_agree_with_sympy(text: str, seed: int) -> None:
         derivative = sympy_derivative(to_sympy(tree), symbol("x"))
     except GradtutorError:  # a refused formula: a parse limit, or no real value
         assume(False)
-        return
     assume(derivative.is_finite is not False and not derivative.has(sympy.zoo, sympy.nan))
     try:
         exact_tree = from_sympy(derivative)
     except Exception:
         assume(False)
-        return
     points = sample_points(["x", "y"], {"x": (-2.0, 2.0), "y": (-2.0, 2.0)}, 12, seed)
     fd = finite_differences(tree, "x", points)
     exact = evaluate(exact_tree, points)

@@ -21,7 +21,7 @@ import gradtutor.checking.decision
 import gradtutor.checking.grading
 from gradtutor.calculus.budget import Budget
 from gradtutor.calculus.symbolic import from_sympy, symbol, to_sympy
-from gradtutor.checking import diagnose, symbolic_check
+from gradtutor.checking import diagnose, mistakes, symbolic_check
 from gradtutor.checking.check import check_answer, clear_caches, inline_domain
 from gradtutor.checking.context import ExerciseSpec, context_for, magnitudes
 from gradtutor.checking.decision import decide
@@ -553,7 +553,7 @@ def _diagnosis(function: str, wrt: str, answer: str, variables: list[str] | None
 def test_the_mistakes_are_built_from_values_without_sympy(monkeypatch: pytest.MonkeyPatch) -> None:
     """Mistakes are compared by value only: finite differences of the changed function do."""
     clear_caches()
-    diagnose.mistakes.cache_clear()
+    mistakes.mistakes.cache_clear()
     spec = ExerciseSpec.of(exercise_from_function("cos(x^2) y - x/(x + y)", "x", ["x", "y"]))
     context = context_for(spec, "x", 0, 2.0)
 
@@ -561,7 +561,7 @@ def test_the_mistakes_are_built_from_values_without_sympy(monkeypatch: pytest.Mo
         raise AssertionError("SymPy differentiated a mistake")
 
     monkeypatch.setattr(sympy, "diff", refused)
-    kinds = {mistake.kind for mistake in diagnose.mistakes(context)}
+    kinds = {mistake.kind for mistake in mistakes.mistakes(context)}
     assert {"function-itself", "wrong-variable", "not-held-constant", "chain-rule"} <= kinds
     assert {"quotient-rule", "sign"} <= kinds
 

@@ -26,7 +26,7 @@ def spec(
     )
 
 
-LAYER = {"X": ["n", "d"], "W": ["d", "k"], "b": ["k"], "G": ["n", "k"]}
+LAYER: dict[str, list[str | int]] = {"X": ["n", "d"], "W": ["d", "k"], "b": ["k"], "G": ["n", "k"]}
 DENSE = spec("sum(G ⊙ (X @ W + b))", LAYER)
 RELU = spec("sum(G ⊙ relu(Z))", LAYER, where={"Z": "X @ W + b"})
 SOFTMAX_CE = spec(
@@ -99,6 +99,7 @@ def test_a_wrong_answer_names_the_entry_both_values_and_the_sizes() -> None:
     assert counterexample is not None and counterexample.entry is not None
     assert len(counterexample.entry) == 2 and counterexample.sizes is not None
     assert set(counterexample.sizes) == {"n", "d", "k"}
+    assert counterexample.expected is not None
     assert counterexample.got == pytest.approx(-counterexample.expected)
     row, column = counterexample.entry
     assert f"entry ({row}, {column}) of ∂f/∂W" in result.message

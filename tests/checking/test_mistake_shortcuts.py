@@ -94,6 +94,7 @@ def _check_every_shortcut(text: str) -> None:
             _agree(_dropped_slope(slopes, path, term, chosen), slopes.slope(rebuilt))
     for path, node in _subtrees(tree):
         change: tuple[tuple[int, ...], Node] | None = None
+        flipped: Node
         if isinstance(node, BinOp) and node.op == "-":
             change, flipped = ((*path, 1), Neg(node.right)), BinOp("+", node.left, node.right)
         elif isinstance(node, Neg):

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
+from gradtutor.calculus.steps import Derivation
+from gradtutor.checking.report import Result
 from gradtutor.curriculum.model import (
     Collection,
     Exercise,
@@ -106,13 +108,15 @@ class FakeResult:
     message: str = ""
 
 
-def fake_check(exercise: Exercise, wrt: str, answer: str) -> FakeResult:
+def fake_check(exercise: Exercise, wrt: str, answer: str) -> Result:
     right = ANSWERS[(exercise.id, wrt)].replace(" ", "") == answer.replace(" ", "")
-    return FakeResult("correct" if right else "incorrect", answer)
+    # The session reads only the verdict, the echo and the message of a result.
+    return cast(Result, FakeResult("correct" if right else "incorrect", answer))
 
 
-def fake_derive(exercise: Exercise, wrt: str) -> str:
-    return f"d/d{wrt} of {exercise.function}"
+def fake_derive(exercise: Exercise, wrt: str) -> Derivation:
+    # The session only hands the derivation on to the renderer: a text stands in for one.
+    return cast(Derivation, f"d/d{wrt} of {exercise.function}")
 
 
 @pytest.fixture
@@ -169,7 +173,7 @@ def test_wrong_then_right_is_recorded_and_offers_the_steps(store: ProgressStore)
     # After solving: the tidy derivation on request, then Enter for the next exercise.
     [steps] = session.handle("steps")
     assert isinstance(steps, StepsShown) and not steps.revealed
-    assert steps.derivation == "d/dx of x^2"
+    assert str(steps.derivation) == "d/dx of x^2"
     assert isinstance(session.handle("2x")[0], AlreadySolved)
     assert _shown(session.handle("")) == "product"
     assert exercise_progress(_collection().get("square"), store.activity()).status == "solved"
@@ -369,7 +373,7 @@ def test_help_and_command_words_that_are_variables(store: ProgressStore) -> None
     session = PracticeSession(
         collection,
         store,
-        check=lambda e, w, a: FakeResult("incorrect", a),
+        check=lambda e, w, a: cast(Result, FakeResult("incorrect", a)),
         derive=fake_derive,
     )
     session.start()
