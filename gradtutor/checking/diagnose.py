@@ -74,6 +74,10 @@ RANKS: dict[str, int] = {
 }
 
 
+# A sum of monomials with exact coefficients (`calculus.polynomial.monomials`).
+Terms = dict[Monomial, Fraction]
+
+
 @dataclass(frozen=True)
 class _Match:
     rank: int
@@ -90,16 +94,18 @@ def diagnose(context: ExerciseContext, answer: Node, values: Array) -> Diagnosis
     if context.samples.size == 0 or not np.isfinite(values).any():
         return None
     reference = context.reference_values
+    exact = _exact_terms(context, answer)
     if matches(values, reference):
         # As near the derivative as values can tell: any mistake that matched it would be, at
         # this precision, the derivative itself (and a factor, 1). Only exact terms say more.
-        coefficients = _wrong_coefficients(context, answer)
+        coefficients = _wrong_coefficients(exact)
         if coefficients is None:
             return None
         return Diagnosis("coefficient", coefficients, hint_for("coefficient", context.spec.hints))
-    exact = _exact_terms(context, answer)
     factor = _constant_factor(values, reference) if exact is None else _exact_factor(*exact)
-    found = sorted(_found(context, answer, values, reference, factor), key=lambda match: match.rank)
+    found = sorted(
+        _found(context, answer, values, reference, factor, exact), key=lambda match: match.rank
+    )
     if not found:
         return None
     first, message = found[0], found[0].message
@@ -140,6 +146,7 @@ def _found(
     values: Array,
     reference: Array,
     factor: Fraction | float | None,
+    exact: tuple[Terms, Terms] | None,
 ) -> Iterator[_Match]:
     """Every mistake that gives the answer's values, in catalogue order."""
     wrt = context.wrt
@@ -175,16 +182,13 @@ def _found(
             f"Your answer is {_factor_text(factor)} the derivative: check the constant factors "
             "(a coefficient or exponent brought down, dropped or doubled).",
         )
-    coefficients = _wrong_coefficients(context, answer)
+    coefficients = _wrong_coefficients(exact)
     if coefficients is not None:
         yield _Match(VALUE, "coefficient", coefficients)
 
 
 # At most this many terms with a wrong number are named; more is not one slip.
 MAX_WRONG_COEFFICIENTS = 3
-
-
-Terms = dict[Monomial, Fraction]
 
 
 def _exact_terms(context: ExerciseContext, answer: Node) -> tuple[Terms, Terms] | None:
@@ -213,10 +217,10 @@ def _exact_factor(written: Terms, reference: Terms) -> Fraction | float | None:
     return ratio if abs(ratio) < EXACT_FACTOR_LIMIT else float(ratio)
 
 
-def _wrong_coefficients(context: ExerciseContext, answer: Node) -> str | None:
-    """The terms whose numbers differ, when the answer and the derivative are sums of the same
-    monomials: exact, so it names a slip of one unit in ten digits that values cannot see."""
-    exact = _exact_terms(context, answer)
+def _wrong_coefficients(exact: tuple[Terms, Terms] | None) -> str | None:
+    """The terms whose numbers differ, when the answer and the derivative (`_exact_terms`) are
+    sums of the same monomials: exact, so it names a slip of one unit in ten digits that values
+    cannot see."""
     if exact is None or exact[0].keys() != exact[1].keys():
         return None
     written, reference = exact
